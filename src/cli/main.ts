@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { reportError } from './run.js';
+import { register as inspect } from './commands/inspect.js';
+import { register as copy } from './commands/copy.js';
+import { register as validate } from './commands/validate.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('layerwise')
+    .description('Ship container image updates as small, verified, byte-exact patches; inspect, copy and validate images.')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const reg of [inspect, copy, validate]) reg(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
