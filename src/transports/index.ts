@@ -30,6 +30,8 @@ export interface WriteOptions {
   progress?: Progress;
   /** Extra names to give the image where the destination has names (docker-archive RepoTags, engine tags). */
   names?: string[];
+  /** Per-layer compression for layout and registry destinations (overrides `compression`). */
+  layerCompression?: (index: number) => Compression | undefined;
 }
 
 /** Registry client settings; the registry transport defines what it reads from here. */
@@ -107,11 +109,11 @@ export async function writeImage(image: Image, ref: string | ImageReference, opt
     }
     case 'oci': {
       const backend = await DirectoryBackend.open(r.path);
-      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, progress: opts.progress });
+      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, layerCompression: opts.layerCompression, progress: opts.progress });
     }
     case 'oci-archive': {
       const backend = await TarBackend.open(r.path);
-      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, progress: opts.progress });
+      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, layerCompression: opts.layerCompression, progress: opts.progress });
     }
     case 'docker-daemon': {
       const tags = destinationNames(r, opts.names);
