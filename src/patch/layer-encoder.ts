@@ -164,7 +164,8 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
           stats.newDataBytes += entry.size;
         }
         const predicted = last ? { layer: last.layer, entry: last.entry + 1 } : undefined;
-        const explicit = !sameRef(ref, predicted);
+        // An entry without a reference, or one the decoder cannot predict, names its reference explicitly.
+        const explicit = !ref || !predicted || !sameRef(ref, predicted);
         s.entries.byte(hdrMode | (content << 2) | (explicit ? FLAG_EXPLICIT_REF : 0) | (rawPadding ? FLAG_RAW_PADDING : 0));
         if (explicit) {
           s.entries.uint(ref ? ref.layer + 1 : 0);
