@@ -6,13 +6,15 @@ export interface ProxyEntry {
   url: string;
   range: string | undefined;
   contentRange: string | undefined;
+  /** Declared request body length. */
+  contentLength: number;
   /** Request body bytes that reached the registry. */
   requestBytes: number;
   /** Response body bytes sent to the client. */
   responseBytes: number;
   status: number;
   /** What the proxy did to this exchange. */
-  fault?: 'cut-response' | 'cut-request' | 'corrupt';
+  fault?: 'cut-response' | 'cut-request' | 'corrupt' | 'corrupt-request' | 'refused' | 'range-ignored';
 }
 
 export interface FaultRules {
@@ -22,6 +24,12 @@ export interface FaultRules {
   cutRequest?(e: ProxyEntry): number | undefined;
   /** Flip the bits of the response body byte at this offset. */
   corruptResponse?(e: ProxyEntry): number | undefined;
+  /** Flip the bits of the request body byte at this offset. */
+  corruptRequest?(e: ProxyEntry): number | undefined;
+  /** Answer with this status (and an OCI error body) instead of forwarding. */
+  respond?(e: ProxyEntry): number | undefined;
+  /** Drop the Range header, as a server without range support would ignore it. */
+  ignoreRange?(e: ProxyEntry): boolean;
 }
 
 export interface FaultProxy {
@@ -54,6 +62,7 @@ export async function startFaultProxy(target: { port: number }, rules: FaultRule
       url: req.url ?? '/',
       range: req.headers.range,
       contentRange: req.headers['content-range'] as string | undefined,
+      contentLength: Number(req.headers['content-length'] ?? 0),
       requestBytes: 0,
       responseBytes: 0,
       status: 0,
@@ -62,7 +71,21 @@ export async function startFaultProxy(target: { port: number }, rules: FaultRule
     const drop = () => {
       req.socket.destroy();
     };
-    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (ures) => {
+    const status = proxy.rules.respond?.(e);
+    if (status !== undefined) {
+      e.status = status;
+      e.fault = 'refused';
+      req.resume();
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+      return;
+    }
+    const headers = { ...req.headers };
+    if (headers.range && proxy.rules.ignoreRange?.(e)) {
+      delete headers.range;
+      e.fault = 'range-ignored';
+    }
+    const corruptReq = proxy.rules.corruptRequest?.(e);
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent: false }, (ures) => {
       e.status = ures.statusCode ?? 0;
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       const cut = proxy.rules.cutResponse?.(e);
@@ -102,6 +125,11 @@ export async function startFaultProxy(target: { port: number }, rules: FaultRule
         upstream.destroy();
         drop();
         return;
+      }
+      if (corruptReq !== undefined && corruptReq >= e.requestBytes && corruptReq < e.requestBytes + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[corruptReq - e.requestBytes] ^= 0xff;
+        e.fault = 'corrupt-request';
       }
       e.requestBytes += chunk.length;
       if (!upstream.write(chunk)) {

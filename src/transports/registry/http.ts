@@ -44,8 +44,16 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const secure = req.url.protocol === 'https:';
       const options = { method: req.method, headers: req.headers ?? {}, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.idleTimeoutMs };
-      const r = (secure ? https : http).request(req.url, options, resolve);
-      r.on('error', reject);
+      // When the body stream fails (a source that does not verify), that error is the one to report,
+      // not the connection reset it causes.
+      let bodyError: unknown;
+      const r = (secure ? https : http).request(req.url, options, (res) => {
+        if (bodyError !== undefined) {
+          res.destroy();
+          reject(bodyError);
+        } else resolve(res);
+      });
+      r.on('error', (err) => reject(bodyError ?? err));
       r.on('timeout', () => {
         const err = Object.assign(new Error(`no data for ${Math.round(this.idleTimeoutMs / 1000)}s`), { code: 'ETIMEDOUT' });
         r.destroy(err);
@@ -53,7 +61,14 @@ export class HttpTransport {
       const body = req.body;
       if (body === undefined) r.end();
       else if (Buffer.isBuffer(body)) r.end(body);
-      else pipeline(body, r, () => {});
+      else {
+        body.once('error', (err) => {
+          bodyError = err;
+        });
+        pipeline(body, r, (err) => {
+          if (err) reject(bodyError ?? err);
+        });
+      }
     });
   }
 
