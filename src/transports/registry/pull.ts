@@ -3,7 +3,7 @@ import { LayerwiseError } from '../../errors.js';
 import { chain } from '../../image/blob-layer.js';
 import { parseImageConfig } from '../../model/config.js';
 import type { Descriptor, Platform } from '../../model/descriptor.js';
-import type { Digest } from '../../model/digest.js';
+import { isDigest, type Digest } from '../../model/digest.js';
 import type { Image, Layer } from '../../model/image.js';
 import { parseManifestOrIndex, manifestMediaType, type Manifest } from '../../model/manifest.js';
 import { isManifestMediaType, layerCompression, type Compression } from '../../model/media-types.js';
@@ -11,6 +11,7 @@ import { decompressStream } from '../../stream/compression.js';
 import { VerifyingStream } from '../../stream/verify.js';
 import { choosePlatform } from '../oci-layout/read.js';
 import type { RegistryClient } from './client.js';
+import { RegistryError } from './errors.js';
 
 /** Where a layer lives, so a push to another repository of the same registry can mount it instead of copying. */
 export interface BlobHome {
@@ -72,6 +73,29 @@ async function resolveManifest(client: RegistryClient, repository: string, refer
   return { manifest: parsed.manifest, bytes: got.bytes, digest: got.digest, mediaType };
 }
 
+/**
+ * Registries answer MANIFEST_UNKNOWN both for a missing tag and (docker-registry) for a repository that
+ * does not exist; the tag list tells them apart, and names the tags there are.
+ */
+async function explainMissing(client: RegistryClient, repository: string, reference: string, err: unknown): Promise<unknown> {
+  if (!(err instanceof RegistryError) || err.code !== 'REGISTRY_NOT_FOUND' || err.registryCodes.includes('NAME_UNKNOWN')) return err;
+  let tags: string[];
+  try {
+    tags = await client.listTags(repository);
+  } catch (listErr) {
+    if (listErr instanceof RegistryError && listErr.code === 'REGISTRY_NOT_FOUND') {
+      return new RegistryError('REGISTRY_NOT_FOUND', `${client.registry}: repository "${repository}" not found`, { status: 404, registryCodes: [...listErr.registryCodes], subject: `${client.registry}/${repository}` });
+    }
+    return err;
+  }
+  if (tags.length === 0) {
+    return new RegistryError('REGISTRY_NOT_FOUND', `${client.registry}: repository "${repository}" not found (it has no tags)`, { status: 404, subject: `${client.registry}/${repository}` });
+  }
+  if (isDigest(reference)) return err;
+  const shown = tags.length > 10 ? `${tags.slice(0, 10).join(', ')}, … (${tags.length} in all)` : tags.join(', ');
+  return new RegistryError('REGISTRY_NOT_FOUND', `${client.registry}/${repository}: tag "${reference}" not found (tags: ${shown})`, { status: 404, subject: `${client.registry}/${repository}` });
+}
+
 export interface PullOptions {
   platform?: Platform;
   /** Closes the client with the image (default true; false when the caller shares the client). */
@@ -89,7 +113,10 @@ export async function openRegistryImage(
 ): Promise<Image> {
   const { repository } = ref;
   const subject = ref.raw;
-  const resolved = await resolveManifest(client, repository, ref.digest ?? ref.tag ?? 'latest', opts.platform, subject);
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const resolved = await resolveManifest(client, repository, reference, opts.platform, subject).catch(async (err: unknown) => {
+    throw await explainMissing(client, repository, reference, err);
+  });
   const { manifest } = resolved;
   const configBytes = await client.getBlobBytes(repository, manifest.config);
   const config = parseImageConfig(configBytes, `${subject}: config ${manifest.config.digest}`);
