@@ -91,7 +91,7 @@ describe.skipIf(!enabled)('registry with token (Bearer) auth and a token server 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(work, 'token-'));
     const signer = selfSignedCert(dir, 'lw-token-signer', 'ec');
-    tokens = await startTokenServer({ cert: signer.cert, key: signer.key, users: { bob: 'hunter2' }, anonymousPull: true });
+    tokens = await startTokenServer({ cert: signer.cert, key: signer.key, users: { bob: 'hunter2' }, anonymousPull: true, refreshTokens: { 'bobs-identity-token': 'bob' } });
     reg = await startRegistry({ label: 'token', auth: { token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootcertbundle: signer.cert } } });
   });
   afterAll(async () => {
@@ -148,6 +148,18 @@ describe.skipIf(!enabled)('registry with token (Bearer) auth and a token server 
     expect(img.id).toBe(src.id);
     await img.close();
     await expect(writeImage(randomImage({ layers: 1, seed: 'token-anon-push' }), `docker://${reg.host}/lw/tok-anon:2`, { registry: anon })).rejects.toMatchObject({ code: 'REGISTRY_AUTH' });
+  });
+
+  it('uses an identity token from config.json as an OAuth2 refresh token (POST to the realm)', async () => {
+    const file = path.join(work, 'identity.json');
+    writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: 'bobs-identity-token' } } }));
+    const mark = tokens.requests.length;
+    await pushAndPull(`docker://${reg.host}/lw/tok-identity:1`, { insecure: true, authFile: file }, 'identity');
+    const used = tokens.requests.slice(mark);
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.every((r) => r.grant === 'refresh_token' && r.account === 'bob' && r.authenticated)).toBe(true);
+    writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { identitytoken: 'revoked' } } }));
+    await expect(openImage(`docker://${reg.host}/lw/tok-identity:1`, { registry: { insecure: true, authFile: file } })).rejects.toMatchObject({ code: 'REGISTRY_AUTH', message: expect.stringContaining('the identity token') });
   });
 
   it('reports a wrong password at the token server as REGISTRY_AUTH (CLI, one line)', async () => {

@@ -64,7 +64,7 @@ export async function pushImage(client: RegistryClient, image: Image, target: Pu
   if (target.digest && !anyRecompressed && target.digest !== image.digest) {
     throw new LayerwiseError('USAGE', `${target.raw}: the image's manifest digest is ${image.digest}; push it by tag or by that digest`);
   }
-  if (client.insecureRemote) progress?.note(`warning: ${client.registry} is not loopback and --insecure allows plain HTTP and unverified TLS`);
+  if (client.insecureRemote) progress?.note(`warning: ${client.registry} is not loopback and --insecure allows plain HTTP and unverified TLS to it`);
 
   const total = image.configBytes.length + image.layers.reduce((s, l) => s + l.descriptor.size, 0);
   progress?.start(`push ${client.registry}/${repo}`, total);

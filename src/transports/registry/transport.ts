@@ -20,9 +20,14 @@ export function clientOptions(o: RegistryOptions = {}): RegistryClientOptions {
   };
 }
 
+export function insecureWarning(registry: string): string {
+  return `warning: ${registry} is not loopback and --insecure allows plain HTTP and unverified TLS to it`;
+}
+
 setRegistryTransport({
   async open(ref, opts) {
     const client = await RegistryClient.create(ref.registry, clientOptions(opts.registry));
+    if (client.insecureRemote) opts.registry?.progress?.note(insecureWarning(client.registry));
     try {
       return await openRegistryImage(client, ref, { platform: opts.platform });
     } catch (err) {

@@ -35,7 +35,7 @@ export interface UploadOutcome {
   sessions: number;
 }
 
-type Session = { mounted: true } | { mounted: false; location: URL };
+type Session = { mounted: true } | { mounted: false; location: URL; minChunk: number };
 
 async function startSession(client: RegistryClient, repository: string, scopes: string[], ctx: RequestContext, mount?: { digest: Digest; from: string }): Promise<Session> {
   const q = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
@@ -49,7 +49,9 @@ async function startSession(client: RegistryClient, repository: string, scopes: 
   await drain(res);
   const location = header(res, 'location');
   if (!location) throw new LayerwiseError('REGISTRY_ERROR', `${client.registry}/${repository}: upload started without a Location`, { subject: client.registry });
-  return { mounted: false, location: new URL(location, await client.baseUrl()) };
+  // A registry may ask for chunks of at least this size (OCI-Chunk-Min-Length); smaller ones it may refuse.
+  const minChunk = Number(header(res, 'oci-chunk-min-length'));
+  return { mounted: false, location: new URL(location, await client.baseUrl()), minChunk: Number.isSafeInteger(minChunk) && minChunk > 0 ? minChunk : 0 };
 }
 
 function withDigest(location: URL, digest: Digest): URL {
@@ -176,7 +178,7 @@ export async function uploadBlob(client: RegistryClient, repository: string, src
         await monolithic(client, session.location, { ...src, digest: src.digest, size: src.size }, scopes, ctx, onBytes);
         return { digest: src.digest, size: src.size, how: 'uploaded' as const, sessions };
       }
-      const got = await chunked(client, session.location, src, opts.chunkSize, scopes, ctx, onBytes);
+      const got = await chunked(client, session.location, src, Math.max(opts.chunkSize, session.minChunk), scopes, ctx, onBytes);
       return { ...got, how: 'uploaded' as const, sessions };
     } catch (err) {
       await cancel(client, session.location, scopes, ctx);
