@@ -91,6 +91,16 @@ describe.skipIf(!enabled)('registry transfers through a fault-injecting proxy', 
     expect(proxy.log.filter((e) => e.fault === 'range-ignored').length).toBe(3);
   });
 
+  it('reports a blob the registry cannot resume past (416) as SIZE_MISMATCH', async () => {
+    const src = bigImage('short');
+    await writeImage(src, `docker://${reg.host}/lw/short:1`, { registry: fast });
+    proxy.rules.cutResponse = (e) => (isBlobGet(e) && !e.range ? 1000 : undefined);
+    proxy.rules.respond = (e) => (isBlobGet(e) && e.range ? 416 : undefined);
+    const dest = path.join(work, 'short-dest');
+    await expect(copyImage(`docker://${proxy.host}/lw/short:1`, `oci:${dest}:v1`, { open: { registry: fast } })).rejects.toMatchObject({ code: 'SIZE_MISMATCH', message: expect.stringContaining('truncated') });
+    expect(existsSync(dest)).toBe(false);
+  });
+
   it('rejects a blob corrupted in transit (DIGEST_MISMATCH) and writes nothing at the destination', async () => {
     const src = bigImage('corrupt');
     await writeImage(src, `docker://${reg.host}/lw/corrupt:1`, { registry: fast });

@@ -124,6 +124,21 @@ describe.skipIf(!enabled)('docker:// push and pull against docker-registry (plai
     await back.close();
   });
 
+  it('uploads a blob listed twice only once', async () => {
+    const { tarFromEntries } = await import('../../src/tar/writer.js');
+    const same = MemoryLayer.fromTar(tarFromEntries([{ path: 'same.txt', type: 'file', mode: 0o644, data: Buffer.from('same') }]));
+    const other = MemoryLayer.fromTar(tarFromEntries([{ path: 'other.txt', type: 'file', mode: 0o644, data: Buffer.from('other') }]));
+    const img = assembleImage({ layers: [same, other, same], config: defaultConfig([{ created_by: 'a' }, { created_by: 'b' }, { created_by: 'c' }]) });
+    const mark = proxy.log.length;
+    await writeImage(img, `docker://${proxy.host}/lw/twice:1`, insecure);
+    const puts = proxy.log.slice(mark).filter((e) => isBlobUpload(e) && e.requestBytes > 0);
+    expect(puts.map((e) => e.requestBytes).sort((a, b) => a - b)).toEqual([img.configBytes.length, same.descriptor.size, other.descriptor.size].sort((a, b) => a - b));
+    const back = await openImage(`docker://${reg.host}/lw/twice:1`, insecure);
+    expect(identity(back)).toEqual(identity(img));
+    expect((await validateImage(back)).ok).toBe(true);
+    await back.close();
+  });
+
   it('uploads layers in parallel up to --parallel', async () => {
     const src = randomImage({ layers: 6, seed: 'par', fileSize: 60_000, filesPerLayer: 2, compression: 'none' });
     let inFlight = 0;

@@ -57,7 +57,7 @@ export interface RequestSpec {
   retry?: boolean;
 }
 
-const USER_AGENT = 'layerwise (+https://github.com/layerwise)';
+const USER_AGENT = 'layerwise';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 function stripParams(contentType: string | undefined): string | undefined {
@@ -387,6 +387,11 @@ export class RegistryClient {
             throw new RegistryError('REGISTRY_ERROR', `${subject}: asked to resume at byte ${offset}, got Content-Range ${JSON.stringify(header(res, 'content-range'))}`, { subject });
           }
           return { res, start };
+        }
+        if (status === 416) {
+          // Resuming past the end: the registry's blob is shorter than the descriptor says.
+          await drain(res);
+          throw new LayerwiseError('SIZE_MISMATCH', `${subject}: the registry has fewer than the ${desc.size ?? '?'} bytes expected (truncated blob)`, { subject });
         }
         throw await this.failure(res, ctx);
       },

@@ -83,12 +83,22 @@ export async function pushImage(client: RegistryClient, image: Image, target: Pu
 
   const family = manifestFamily(image.mediaType);
   const changed: WriteResult['changed'] = [];
+  // An image may list the same blob twice (an empty layer repeated): upload it once.
+  const sameBlob = new Map<Digest, Promise<void>>();
   const descriptors = await mapLimit(image.layers, parallel, async (layer, i): Promise<Descriptor> => {
     const d = layer.descriptor;
     if (!recompress[i]) {
+      const earlier = sameBlob.get(d.digest);
+      if (earlier) {
+        await earlier;
+        progress?.advance(d.size);
+        return d;
+      }
       const home = layer instanceof RegistryLayer ? layer.home : undefined;
       const mountFrom = home && home.registry === client.registry && home.repository !== repo ? home.repository : undefined;
-      account(await client.putBlob(repo, { digest: d.digest, size: d.size, open: () => layer.compressed() }, { mountFrom, onBytes }), d.size);
+      const done = client.putBlob(repo, { digest: d.digest, size: d.size, open: () => layer.compressed() }, { mountFrom, onBytes }).then((o) => account(o, d.size));
+      sameBlob.set(d.digest, done);
+      await done;
       return d;
     }
     const want = opts.compression!;
