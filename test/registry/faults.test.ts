@@ -91,6 +91,18 @@ describe.skipIf(!enabled)('registry transfers through a fault-injecting proxy', 
     expect(proxy.log.filter((e) => e.fault === 'range-ignored').length).toBe(3);
   });
 
+  it('gives up resuming after the bounded number of retries when the registry stays down', async () => {
+    const src = bigImage('down');
+    await writeImage(src, `docker://${reg.host}/lw/down:1`, { registry: fast });
+    proxy.rules.cutResponse = (e) => (isBlobGet(e) && !e.range ? 5000 : undefined);
+    proxy.rules.respond = (e) => (isBlobGet(e) && e.range ? 503 : undefined);
+    const mark = proxy.log.length;
+    const dest = path.join(work, 'down-dest');
+    await expect(copyImage(`docker://${proxy.host}/lw/down:1`, `oci:${dest}:v1`, { open: { registry: { ...fast, retries: 3 } } })).rejects.toMatchObject({ code: 'REGISTRY_ERROR', message: expect.stringContaining('HTTP 503') });
+    expect(proxy.log.slice(mark).filter((e) => isBlobGet(e) && e.range === 'bytes=5000-').length).toBe(3);
+    expect(existsSync(dest)).toBe(false);
+  });
+
   it('reports a blob the registry cannot resume past (416) as SIZE_MISMATCH', async () => {
     const src = bigImage('short');
     await writeImage(src, `docker://${reg.host}/lw/short:1`, { registry: fast });

@@ -7,8 +7,9 @@ export interface ResumableOptions {
   /**
    * Opens the blob from `offset`. Returns the response and the byte its body starts at: `offset` for a
    * 206, 0 when the server ignored the Range (the stream then skips what it already delivered).
+   * `resuming` is set after a drop: the stream's own bounded loop retries then, so open should not.
    */
-  open(offset: number): Promise<{ res: IncomingMessage; start: number }>;
+  open(offset: number, resuming: boolean): Promise<{ res: IncomingMessage; start: number }>;
   /** Expected size; without it, a clean end of the response is the end of the blob. */
   size?: number;
   retry: RetryPolicy;
@@ -38,7 +39,7 @@ class ResumableBlobStream extends Readable {
   async start(): Promise<void> {
     this.opening = true;
     try {
-      const { res, start } = await this.opts.open(0);
+      const { res, start } = await this.opts.open(0, false);
       this.opening = false;
       this.attach(res, start);
       res.pause();
@@ -55,7 +56,7 @@ class ResumableBlobStream extends Readable {
 
   private connect(): void {
     this.opening = true;
-    this.opts.open(this.offset).then(
+    this.opts.open(this.offset, true).then(
       ({ res, start }) => {
         this.opening = false;
         if (this.destroyed) {

@@ -369,13 +369,14 @@ export class RegistryClient {
       size: desc.size,
       retry: this.retry,
       registry: this.registry,
-      open: async (offset) => {
+      open: async (offset, resuming) => {
         const res = await this.request({
           method: 'GET',
           path: `/v2/${repository}/blobs/${desc.digest}`,
           scopes: this.pullScope(repository),
           headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
           ctx,
+          retry: !resuming,
         });
         const status = res.statusCode ?? 0;
         if (status === 200) return { res, start: 0 };

@@ -39,7 +39,8 @@ type Session = { mounted: true } | { mounted: false; location: URL; minChunk: nu
 
 async function startSession(client: RegistryClient, repository: string, scopes: string[], ctx: RequestContext, mount?: { digest: Digest; from: string }): Promise<Session> {
   const q = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
-  const res = await client.request({ method: 'POST', path: `/v2/${repository}/blobs/uploads/${q}`, scopes, headers: { 'Content-Length': '0' }, ctx });
+  // No retries of its own: uploadBlob's loop restarts the whole session (nested loops would multiply).
+  const res = await client.request({ method: 'POST', path: `/v2/${repository}/blobs/uploads/${q}`, scopes, headers: { 'Content-Length': '0' }, ctx, retry: false });
   const status = res.statusCode ?? 0;
   if (mount && status === 201) {
     await drain(res);
