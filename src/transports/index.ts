@@ -36,11 +36,25 @@ export interface WriteOptions {
 
 /** Registry client settings; the registry transport defines what it reads from here. */
 export interface RegistryOptions {
+  /** USER:PASSWORD; wins over ~/.docker/config.json. */
   creds?: string;
+  /** Allow plain HTTP and unverified TLS. */
   insecure?: boolean;
+  /** PEM file of extra CA certificates to trust. */
   caFile?: string;
+  /** A docker config.json to take credentials from (default $DOCKER_CONFIG/config.json, ~/.docker/config.json). */
+  authFile?: string;
+  /** Layers uploaded at once (default 3). */
   parallel?: number;
   progress?: Progress;
+  /** Retries after transient failures (default 4), and the first backoff delay (default 250 ms, doubling). */
+  retries?: number;
+  retryDelayMs?: number;
+  /** A connection silent this long counts as dropped (default 60 s). */
+  timeoutMs?: number;
+  /** Blobs above this size are uploaded in PATCH chunks of chunkSize (defaults 16 MiB and 8 MiB). */
+  chunkThreshold?: number;
+  chunkSize?: number;
   [key: string]: unknown;
 }
 
