@@ -15,7 +15,7 @@ import { VerifyingStream } from '../stream/verify.js';
 import { openImage, writeImage, type OpenOptions, type WriteOptions, type WriteResult } from '../transports/index.js';
 import type { Progress } from '../progress.js';
 import { BaseStore } from './base-store.js';
-import { readPatchPreamble, readSection, type OpenedPatch, type PatchHeader, type PatchLayer } from './format.js';
+import { readPatchPreamble, readSection, type OpenedPatch, type PatchHeader, type PatchLayer, type PatchTarget, type TargetLayer } from './format.js';
 import { decodeLayer, referencedEntries } from './layer-decoder.js';
 import { decodeMetadata, digestDictionary } from './metadata.js';
 import { openSection } from './section.js';
@@ -43,8 +43,9 @@ export class PatchSession {
     private readonly opened: Image[],
     readonly bases: Image[],
     readonly store: BaseStore,
-    readonly config: Buffer,
-    readonly manifest: Buffer,
+    /** Per target: its config and manifest bytes, rebuilt and checked. */
+    readonly configs: Buffer[],
+    readonly manifests: Buffer[],
   ) {}
 
   get header(): PatchHeader {
@@ -86,16 +87,22 @@ export class PatchSession {
         const made = h.requires.baseImages.map((b) => b.reference).join(', ');
         throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks ${missing.length} layer(s) the patch needs (${list}); it was made against ${made}`, { subject });
       }
-      const metaBase = h.requires.baseImages[h.config.base]!;
-      const metaImage = bases.find((b) => b.id === metaBase.imageId);
-      if (!metaImage) {
-        throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks image ${metaBase.imageId.slice(0, 19)} (${metaBase.reference}), which the patch's config and manifest are coded against`, { subject });
+      const configs: Buffer[] = [];
+      const manifests: Buffer[] = [];
+      for (const t of h.targets) {
+        const metaBase = h.requires.baseImages[t.config.base]!;
+        const metaImage = bases.find((b) => b.id === metaBase.imageId);
+        if (!metaImage) {
+          throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks image ${metaBase.imageId.slice(0, 19)} (${metaBase.reference}), which the patch's config and manifest of ${t.names[0] ?? t.reference} are coded against`, { subject });
+        }
+        const dict = digestDictionary(h.layers, t);
+        const config = await decodeMetadata(metaImage.configBytes, dict, await readSection(ra, patch, t.config.section, subject), `${subject}: config`);
+        if (sha256(config) !== t.imageId) throw new LayerwiseError('PATCH_BASE_MISMATCH', `${subject}: rebuilt config is ${sha256(config)}, expected ${t.imageId}`, { subject });
+        const manifest = await decodeMetadata(metaImage.manifestBytes, dict, await readSection(ra, patch, t.manifest.section, subject), `${subject}: manifest`);
+        if (sha256(manifest) !== t.manifestDigest) throw new LayerwiseError('PATCH_BASE_MISMATCH', `${subject}: rebuilt manifest is ${sha256(manifest)}, expected ${t.manifestDigest}`, { subject });
+        configs.push(config);
+        manifests.push(manifest);
       }
-      const dict = digestDictionary(h);
-      const config = await decodeMetadata(metaImage.configBytes, dict, await readSection(ra, patch, h.config.section, subject), `${subject}: config`);
-      if (sha256(config) !== h.target.imageId) throw new LayerwiseError('PATCH_BASE_MISMATCH', `${subject}: rebuilt config is ${sha256(config)}, expected ${h.target.imageId}`, { subject });
-      const manifest = await decodeMetadata(metaImage.manifestBytes, dict, await readSection(ra, patch, h.manifest.section, subject), `${subject}: manifest`);
-      if (sha256(manifest) !== h.target.manifestDigest) throw new LayerwiseError('PATCH_BASE_MISMATCH', `${subject}: rebuilt manifest is ${sha256(manifest)}, expected ${h.target.manifestDigest}`, { subject });
       // Which base entries the layer sections use, so bases that must be streamed keep only those.
       const referenced = new Map<number, Set<number>>();
       for (const l of h.layers) {
@@ -110,7 +117,7 @@ export class PatchSession {
         }
       }
       const store = await BaseStore.open(h.requires.layers, available, referenced, opts.progress);
-      return new PatchSession(subject, ra, patch, opened, bases, store, config, manifest);
+      return new PatchSession(subject, ra, patch, opened, bases, store, configs, manifests);
     } catch (err) {
       for (const img of opened) await img.close();
       await ra.close();
@@ -118,28 +125,30 @@ export class PatchSession {
     }
   }
 
-  /** The target image, rebuilt lazily from the patch and the base. */
-  image(opts: { exactBlobs?: boolean } = {}): Image {
+  /** A target image, rebuilt lazily from the patch and the base. */
+  image(target = 0, opts: { exactBlobs?: boolean } = {}): Image {
     const h = this.header;
-    const manifest = parseManifest(this.manifest, `${this.path}: manifest`);
-    const config = parseImageConfig(this.config, `${this.path}: config`);
+    const t = h.targets[target];
+    if (!t) throw new LayerwiseError('USAGE', `${this.path} has no target ${target}`);
+    const manifest = parseManifest(this.manifests[target]!, `${this.path}: manifest`);
+    const config = parseImageConfig(this.configs[target]!, `${this.path}: config`);
     const available = new Map<Digest, Layer>();
     for (const b of this.bases) for (const l of b.layers) if (!available.has(l.diffId)) available.set(l.diffId, l);
     const blobs = new Map<Digest, Layer>();
     for (const b of this.bases) for (const l of b.layers) blobs.set(l.descriptor.digest, l);
-    const family = manifestFamily(h.target.mediaType);
-    const layers = h.layers.map((pl, i) => new PatchedLayer(this, pl, i, available, blobs, family, opts.exactBlobs ?? true));
+    const family = manifestFamily(t.mediaType);
+    const layers = t.layers.map((tl, i) => new PatchedLayer(this, h.layers[tl.layer]!, tl, i, available, blobs, family, opts.exactBlobs ?? true));
     return {
-      reference: `patch:${this.path}`,
+      reference: `patch:${this.path}${h.targets.length > 1 ? `#${target}` : ''}`,
       manifest,
-      manifestBytes: this.manifest,
-      digest: h.target.manifestDigest,
-      mediaType: h.target.mediaType,
+      manifestBytes: this.manifests[target]!,
+      digest: t.manifestDigest,
+      mediaType: t.mediaType,
       config,
-      configBytes: this.config,
-      id: h.target.imageId,
+      configBytes: this.configs[target]!,
+      id: t.imageId,
       layers,
-      names: h.target.names,
+      names: t.names,
       close: async () => {},
     };
   }
@@ -184,6 +193,7 @@ class PatchedLayer implements Layer {
   constructor(
     private readonly session: PatchSession,
     private readonly pl: PatchLayer,
+    private readonly tl: TargetLayer,
     private readonly index: number,
     private readonly available: Map<Digest, Layer>,
     private readonly blobs: Map<Digest, Layer>,
@@ -191,14 +201,14 @@ class PatchedLayer implements Layer {
     exact: boolean,
   ) {
     this.diffId = pl.diffId;
-    this.targetDescriptor = pl.descriptor;
-    if (pl.blob.kind === 'recompress' || !exact) {
+    this.targetDescriptor = tl.descriptor;
+    if (tl.blob.kind === 'recompress' || !exact) {
       // Cannot (or need not) make the original compressed blob: present the tar itself.
       this.descriptor = { mediaType: layerMediaType(family, 'none'), digest: pl.diffId, size: pl.size };
       this.compression = 'none';
     } else {
-      this.descriptor = pl.descriptor;
-      this.compression = layerCompression(pl.descriptor.mediaType) ?? 'none';
+      this.descriptor = tl.descriptor;
+      this.compression = layerCompression(tl.descriptor.mediaType) ?? 'none';
     }
   }
 
@@ -207,7 +217,7 @@ class PatchedLayer implements Layer {
   }
 
   get recompressTo(): Compression | undefined {
-    return this.pl.blob.kind === 'recompress' ? this.pl.blob.compression : undefined;
+    return this.tl.blob.kind === 'recompress' ? this.tl.blob.compression : undefined;
   }
 
   async uncompressed(): Promise<Readable> {
@@ -219,15 +229,15 @@ class PatchedLayer implements Layer {
 
   async compressed(): Promise<Readable> {
     if (this.compression === 'none') return this.uncompressed();
-    const blob = this.pl.blob;
+    const blob = this.tl.blob;
     if (blob.kind === 'base-blob') {
-      const b = this.blobs.get(this.pl.descriptor.digest);
+      const b = this.blobs.get(this.tl.descriptor.digest);
       if (b) return b.compressed();
     }
     if (blob.kind === 'gzip') {
       return chain(await this.uncompressed(), createGzip({ level: blob.level }), new VerifyingStream({ digest: this.descriptor.digest, size: this.descriptor.size, subject: `layer ${this.index} recompressed with gzip -${blob.level}` }));
     }
-    throw new LayerwiseError('INTERNAL', `layer ${this.index}: no way to produce blob ${this.pl.descriptor.digest}`);
+    throw new LayerwiseError('INTERNAL', `layer ${this.index}: no way to produce blob ${this.tl.descriptor.digest}`);
   }
 }
 
@@ -238,21 +248,59 @@ class PatchedLayer implements Layer {
 export async function applyPatch(opts: ApplyPatchOptions & { to: string; write?: WriteOptions }): Promise<ApplyResult> {
   const session = await PatchSession.open(opts);
   try {
-    const image = session.image();
-    const recompress = (i: number) => (image.layers[i] as PatchedLayer).recompressTo;
-    const result = await writeImage(image, opts.to, { ...opts.write, progress: opts.progress, layerCompression: recompress });
-    const digestChanges = result.changed.map((c) => {
-      const m = /^layer (\d+)$/.exec(c.what);
-      const target = m ? (image.layers[Number(m[1])] as PatchedLayer).targetDescriptor.digest : c.from;
-      return { what: c.what, from: target, to: c.to };
-    });
-    return { ...result, imageId: image.id, digestChanges };
+    return await writeTarget(session, 0, opts.to, { ...opts.write, progress: opts.progress });
   } catch (err) {
     if (isLayerwiseError(err, 'PATCH_BASE_MISMATCH')) throw await explainBaseMismatch(session, err);
     throw err;
   } finally {
     await session.close();
   }
+}
+
+/** Writes one target of an open session to a destination; reports digests that could not be kept. */
+export async function writeTarget(session: PatchSession, target: number, to: string, write: WriteOptions = {}): Promise<ApplyResult> {
+  const image = session.image(target);
+  const recompress = (i: number) => (image.layers[i] as PatchedLayer).recompressTo;
+  const result = await writeImage(image, to, { ...write, layerCompression: recompress });
+  const digestChanges = result.changed.map((c) => {
+    const m = /^layer (\d+)$/.exec(c.what);
+    const from = m ? (image.layers[Number(m[1])] as PatchedLayer).targetDescriptor.digest : c.from;
+    return { what: c.what, from, to: c.to };
+  });
+  return { ...result, imageId: image.id, digestChanges };
+}
+
+/** Checks every layer of every target of an open session (each distinct layer once). */
+export async function verifySession(session: PatchSession, progress?: Progress): Promise<VerifyResult> {
+  const h = session.header;
+  const done = new Set<Digest>();
+  let bytes = 0;
+  const targets: VerifyResult['targets'] = [];
+  for (let t = 0; t < h.targets.length; t++) {
+    const image = session.image(t, { exactBlobs: false });
+    const rows: VerifyResult['targets'][number]['layers'] = [];
+    for (let i = 0; i < image.layers.length; i++) {
+      const l = image.layers[i]!;
+      const source = h.layers[h.targets[t]!.layers[i]!.layer]!.source.kind;
+      rows.push({ index: i, diffId: l.diffId, source });
+      if (done.has(l.diffId)) continue;
+      done.add(l.diffId);
+      progress?.start(`verifying layer ${l.diffId.slice(7, 19)}`, l.uncompressedSize ?? undefined);
+      await pipeline(
+        await l.uncompressed(),
+        new Writable({
+          write(c: Buffer, _e, cb) {
+            bytes += c.length;
+            progress?.advance(c.length);
+            cb();
+          },
+        }),
+      );
+      progress?.done();
+    }
+    targets.push({ imageId: image.id, manifestDigest: image.digest, names: [...image.names], layers: rows });
+  }
+  return { imageId: targets[0]!.imageId, manifestDigest: targets[0]!.manifestDigest, targets, bytes };
 }
 
 /** After a mismatch, finds which base layer is not what its diffID says, to name it in the error. */
@@ -272,33 +320,17 @@ async function explainBaseMismatch(session: PatchSession, err: LayerwiseError): 
 export interface VerifyResult {
   imageId: Digest;
   manifestDigest: Digest;
-  layers: { index: number; diffId: Digest; source: 'base' | 'rebuilt'; bytes: number }[];
+  /** Every target (one for a patch, one per image for a bundle). */
+  targets: { imageId: Digest; manifestDigest: Digest; names: string[]; layers: { index: number; diffId: Digest; source: 'base' | 'rebuilt' }[] }[];
+  /** Uncompressed bytes rebuilt and checked, each distinct layer once. */
+  bytes: number;
 }
 
-/** Rebuilds the target in memory-bounded streams and checks every digest, writing nothing. */
+/** Rebuilds every target in memory-bounded streams and checks every digest, writing nothing. */
 export async function verifyPatch(opts: ApplyPatchOptions): Promise<VerifyResult> {
   const session = await PatchSession.open(opts);
   try {
-    const image = session.image({ exactBlobs: false });
-    const layers: VerifyResult['layers'] = [];
-    for (let i = 0; i < image.layers.length; i++) {
-      const l = image.layers[i]!;
-      let bytes = 0;
-      opts.progress?.start(`verifying layer ${i}`, l.uncompressedSize ?? undefined);
-      await pipeline(
-        await l.uncompressed(),
-        new Writable({
-          write(c: Buffer, _e, cb) {
-            bytes += c.length;
-            opts.progress?.advance(c.length);
-            cb();
-          },
-        }),
-      );
-      opts.progress?.done();
-      layers.push({ index: i, diffId: l.diffId, source: session.header.layers[i]!.source.kind, bytes });
-    }
-    return { imageId: image.id, manifestDigest: image.digest, layers };
+    return await verifySession(session, opts.progress);
   } catch (err) {
     if (isLayerwiseError(err, 'PATCH_BASE_MISMATCH')) throw await explainBaseMismatch(session, err);
     throw err;

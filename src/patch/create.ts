@@ -8,7 +8,7 @@ import type { Image, Layer } from '../model/image.js';
 import { openImage, type OpenOptions } from '../transports/index.js';
 import { writeAtomically } from '../stream/atomic.js';
 import type { Progress } from '../progress.js';
-import { emptyStats, encodePatchPreamble, PATCH_VERSION, type BlobRecipe, type PatchHeader, type PatchLayer, type SectionInfo } from './format.js';
+import { emptyStats, encodePatchPreamble, PATCH_VERSION, type BlobRecipe, type PatchHeader, type PatchLayer, type PatchTarget, type SectionInfo, type TargetLayer } from './format.js';
 import { encodeLayer } from './layer-encoder.js';
 import { digestDictionary, encodeMetadata } from './metadata.js';
 import { OldIndex } from './old-index.js';
@@ -27,6 +27,24 @@ export interface CreatePatchOptions {
   tool?: string;
 }
 
+/** One image a patch file rebuilds. */
+export interface EncodeTarget {
+  image: string | Image;
+  services?: string[];
+  from?: string;
+}
+
+export interface EncodeOptions {
+  from: (string | Image)[];
+  targets: EncodeTarget[];
+  output: string;
+  kind: 'patch' | 'bundle';
+  open?: OpenOptions;
+  progress?: Progress;
+  tool?: string;
+  env?: Record<string, string>;
+}
+
 export interface CreatePatchResult {
   output: string;
   bytes: number;
@@ -39,12 +57,17 @@ function sha256hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/**
- * Makes a patch that turns the `from` images (what the site has) into `to`. Reads every base layer once
- * (indexing files by path and content) and every new layer the site lacks once (encoding it), each as a
- * verified stream.
- */
+/** Makes a patch that turns the `from` images (what the site has) into `to`. */
 export async function createPatch(opts: CreatePatchOptions): Promise<CreatePatchResult> {
+  return encodePatchFile({ from: opts.from, targets: [{ image: opts.to }], output: opts.output, kind: 'patch', open: opts.open, progress: opts.progress, tool: opts.tool });
+}
+
+/**
+ * Encodes a patch file for one or more target images against what the site has. Reads every base layer
+ * once (indexing files by path and content) and every new layer once (encoding it), each as a verified
+ * stream. A layer shared by several targets (a common base, two services on one image) is stored once.
+ */
+export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchResult> {
   const opened: Image[] = [];
   const own = async (ref: string | Image) => {
     if (typeof ref !== 'string') return ref;
@@ -55,10 +78,12 @@ export async function createPatch(opts: CreatePatchOptions): Promise<CreatePatch
   const tmpDir = await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-create-'));
   const index = new OldIndex();
   try {
-    if (opts.from.length === 0) throw new LayerwiseError('USAGE', 'patch create needs at least one --from image (what the site has)');
+    if (opts.from.length === 0) throw new LayerwiseError('USAGE', 'a patch needs at least one base image (what the site has)');
+    if (opts.targets.length === 0) throw new LayerwiseError('USAGE', 'a patch needs at least one target image');
     const olds: Image[] = [];
     for (const f of opts.from) olds.push(await own(f));
-    const target = await own(opts.to);
+    const targets: { image: Image; spec: EncodeTarget }[] = [];
+    for (const t of opts.targets) targets.push({ image: await own(t.image), spec: t });
 
     // Base layers in image order, once per diffID.
     const baseLayers: Layer[] = [];
@@ -68,9 +93,9 @@ export async function createPatch(opts: CreatePatchOptions): Promise<CreatePatch
       baseLayers.push(l);
     }
     const stats = emptyStats();
-    const rebuilt = target.layers.filter((l) => !seen.has(l.diffId));
+    const needsRebuild = targets.some((t) => t.image.layers.some((l) => !seen.has(l.diffId)));
     // Every base layer is indexed when something must be rebuilt: its files may be referenced from anywhere.
-    for (const l of baseLayers) if (rebuilt.length > 0) await index.add(l, opts.progress);
+    if (needsRebuild) for (const l of baseLayers) await index.add(l, opts.progress);
     const used = new Set<number>();
 
     const sections: SectionInfo[] = [];
@@ -83,79 +108,93 @@ export async function createPatch(opts: CreatePatchOptions): Promise<CreatePatch
       bodyLen += chunk.length;
     };
 
+    // The layer table: every layer of every target, once per diffID.
     const layers: PatchLayer[] = [];
-    const decodedSize = new Map<Digest, number>();
-    for (let i = 0; i < target.layers.length; i++) {
-      const l = target.layers[i]!;
-      const blob = await blobRecipe(l, baseLayers);
-      if (seen.has(l.diffId)) {
-        stats.reusedLayers++;
-        const bi = baseLayers.findIndex((b) => b.diffId === l.diffId);
-        used.add(bi);
-        const known = index.layers[index.byDiffId.get(l.diffId) ?? -1];
-        layers.push({ diffId: l.diffId, size: l.uncompressedSize ?? (known ? sizeOfIndexed(known) : 0), descriptor: l.descriptor, source: { kind: 'base' }, blob });
-        continue;
+    const layerIndex = new Map<Digest, number>();
+    const targetLayers: TargetLayer[][] = [];
+    for (const { image } of targets) {
+      const tls: TargetLayer[] = [];
+      for (const l of image.layers) {
+        const blob = await blobRecipe(l, baseLayers);
+        let li = layerIndex.get(l.diffId);
+        if (li === undefined) {
+          if (seen.has(l.diffId)) {
+            stats.reusedLayers++;
+            used.add(baseLayers.findIndex((b) => b.diffId === l.diffId));
+            const known = index.layers[index.byDiffId.get(l.diffId) ?? -1];
+            layers.push({ diffId: l.diffId, size: l.uncompressedSize ?? known?.size ?? 0, source: { kind: 'base' } });
+          } else {
+            stats.rebuiltLayers++;
+            const section = new SectionWriter(tmpDir);
+            const res = await encodeLayer(l, index, section, stats, tmpDir, opts.progress);
+            const hash = createHash('sha256');
+            const { length, streamBytes: sb } = await section.finish(async (c) => {
+              hash.update(c);
+              await writeBody(c);
+            });
+            for (const [k, v] of Object.entries(sb)) streamBytes[k] = (streamBytes[k] ?? 0) + v;
+            sections.push({ kind: 'layer', length, digest: `sha256:${hash.digest('hex')}` as Digest });
+            layers.push({ diffId: l.diffId, size: res.size, source: { kind: 'rebuilt', section: sections.length - 1 } });
+          }
+          li = layers.length - 1;
+          layerIndex.set(l.diffId, li);
+        }
+        tls.push({ layer: li, descriptor: l.descriptor, blob });
       }
-      const already = layers.find((p) => p.diffId === l.diffId && p.source.kind === 'rebuilt');
-      if (already) {
-        // The same layer twice in one image: rebuild it once.
-        layers.push({ ...already, descriptor: l.descriptor, blob });
-        continue;
-      }
-      stats.rebuiltLayers++;
-      const section = new SectionWriter(tmpDir);
-      const res = await encodeLayer(l, index, section, stats, tmpDir, opts.progress);
-      decodedSize.set(l.diffId, res.size);
-      const hash = createHash('sha256');
-      const { length, streamBytes: sb } = await section.finish(async (c) => {
-        hash.update(c);
-        await writeBody(c);
-      });
-      for (const [k, v] of Object.entries(sb)) streamBytes[k] = (streamBytes[k] ?? 0) + v;
-      sections.push({ kind: 'layer', length, digest: `sha256:${hash.digest('hex')}` as Digest });
-      layers.push({ diffId: l.diffId, size: res.size, descriptor: l.descriptor, source: { kind: 'rebuilt', section: sections.length - 1 }, blob });
+      targetLayers.push(tls);
     }
     for (const u of index.usedLayers()) used.add(u);
 
-    const targetInfo: PatchHeader['target'] = {
-      reference: target.reference,
-      names: [...target.names],
-      mediaType: target.mediaType,
-      manifestDigest: target.digest,
-      manifestSize: target.manifestBytes.length,
-      imageId: target.id,
-      configSize: target.configBytes.length,
-    };
-    const dict = digestDictionary({ layers, target: targetInfo });
-    // Config and manifest against whichever base image codes them smallest.
-    let best: { base: number; config: Buffer; manifest: Buffer } | undefined;
-    olds.forEach((o, bi) => {
-      const config = encodeMetadata(o.configBytes, dict, target.configBytes);
-      const manifest = encodeMetadata(o.manifestBytes, dict, target.manifestBytes);
-      if (!best || config.length + manifest.length < best.config.length + best.manifest.length) best = { base: bi, config, manifest };
-    });
-    const meta = best!;
-    for (const [kind, bytes] of [['config', meta.config], ['manifest', meta.manifest]] as const) {
-      await writeBody(bytes);
-      sections.push({ kind, length: bytes.length, digest: `sha256:${sha256hex(bytes)}` as Digest });
-      stats.metadataBytes += bytes.length;
+    const patchTargets: PatchTarget[] = [];
+    for (let ti = 0; ti < targets.length; ti++) {
+      const { image, spec } = targets[ti]!;
+      const info = { layers: targetLayers[ti]!, imageId: image.id, configSize: image.configBytes.length };
+      const dict = digestDictionary(layers, info);
+      // Config and manifest against whichever base image codes them smallest.
+      let best: { base: number; config: Buffer; manifest: Buffer } | undefined;
+      olds.forEach((o, bi) => {
+        const config = encodeMetadata(o.configBytes, dict, image.configBytes);
+        const manifest = encodeMetadata(o.manifestBytes, dict, image.manifestBytes);
+        if (!best || config.length + manifest.length < best.config.length + best.manifest.length) best = { base: bi, config, manifest };
+      });
+      const meta = best!;
+      for (const bytes of [meta.config, meta.manifest]) {
+        await writeBody(bytes);
+        stats.metadataBytes += bytes.length;
+      }
+      sections.push({ kind: 'config', length: meta.config.length, digest: `sha256:${sha256hex(meta.config)}` as Digest });
+      sections.push({ kind: 'manifest', length: meta.manifest.length, digest: `sha256:${sha256hex(meta.manifest)}` as Digest });
+      patchTargets.push({
+        reference: image.reference,
+        names: [...image.names],
+        ...(spec.services ? { services: spec.services } : {}),
+        ...(spec.from ? { from: spec.from } : {}),
+        mediaType: image.mediaType,
+        manifestDigest: image.digest,
+        manifestSize: image.manifestBytes.length,
+        imageId: image.id,
+        configSize: image.configBytes.length,
+        layers: targetLayers[ti]!,
+        config: { section: sections.length - 2, base: meta.base },
+        manifest: { section: sections.length - 1, base: meta.base },
+      });
     }
     // Layer numbers in sections are positions in baseLayers; requires lists them all, marking what is needed.
     const header: PatchHeader = {
       format: 'layerwise-patch',
       version: PATCH_VERSION,
+      kind: opts.kind,
       tool: opts.tool ?? 'layerwise',
       created: new Date().toISOString(),
-      target: targetInfo,
       requires: {
-        layers: baseLayers.map((l, i) => ({ diffId: l.diffId, size: l.uncompressedSize ?? sizeOfIndexed(index.layers[index.byDiffId.get(l.diffId) ?? -1]), ...(used.has(i) ? {} : { unused: true }) })),
+        layers: baseLayers.map((l, i) => ({ diffId: l.diffId, size: l.uncompressedSize ?? index.layers[index.byDiffId.get(l.diffId) ?? -1]?.size ?? 0, ...(used.has(i) ? {} : { unused: true }) })),
         baseImages: olds.map((o) => ({ imageId: o.id, manifestDigest: o.digest, reference: o.reference })),
       },
       layers,
-      config: { section: sections.length - 2, base: meta.base },
-      manifest: { section: sections.length - 1, base: meta.base },
+      targets: patchTargets,
       sections,
       stats,
+      ...(opts.env ? { env: opts.env } : {}),
     };
     const preamble = encodePatchPreamble(header);
     let total = 0;
@@ -187,10 +226,6 @@ export async function createPatch(opts: CreatePatchOptions): Promise<CreatePatch
     for (const img of opened) await img.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
-}
-
-function sizeOfIndexed(l: { size: number } | undefined): number {
-  return l?.size ?? 0;
 }
 
 /** How the site will make each target blob. */

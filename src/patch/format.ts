@@ -33,38 +33,56 @@ export type BlobRecipe =
   | { kind: 'gzip'; level: number; header: string } // zlib gzip at this level reproduces it byte for byte
   | { kind: 'recompress'; compression: 'gzip' | 'zstd' }; // cannot be reproduced: recompressed, digest changes
 
+/** A layer of one or more targets, stored once per patch: the site has it, or a section rebuilds it. */
 export interface PatchLayer {
   diffId: Digest;
   size: number; // uncompressed size
-  descriptor: Descriptor; // as the target manifest lists it
   /** 'base': the site has this layer (by diffID); otherwise the index of the section that rebuilds it. */
   source: { kind: 'base' } | { kind: 'rebuilt'; section: number };
+}
+
+/** One layer of a target image: which patch layer, and the blob the target's manifest lists. */
+export interface TargetLayer {
+  layer: number; // index into PatchHeader.layers
+  descriptor: Descriptor;
   blob: BlobRecipe;
+}
+
+/** An image the patch rebuilds. A patch has one; a release bundle has one per image of the deployment. */
+export interface PatchTarget {
+  reference: string;
+  names: string[];
+  /** For bundles: the compose service(s) this image is deployed as. */
+  services?: string[];
+  /** For bundles: the image the site had before, for reports. */
+  from?: string;
+  mediaType: string;
+  manifestDigest: Digest;
+  manifestSize: number;
+  imageId: Digest;
+  configSize: number;
+  layers: TargetLayer[];
+  /** Sections for config and manifest, and the base image (index in requires.baseImages) they are coded against. */
+  config: { section: number; base: number };
+  manifest: { section: number; base: number };
 }
 
 export interface PatchHeader {
   format: 'layerwise-patch';
   version: number;
+  kind: 'patch' | 'bundle';
   tool: string;
   created: string;
-  target: {
-    reference: string;
-    names: string[];
-    mediaType: string;
-    manifestDigest: Digest;
-    manifestSize: number;
-    imageId: Digest;
-    configSize: number;
-  };
   /** Exactly what the site must have: layers by diffID (with their uncompressed sizes). */
   requires: { layers: { diffId: Digest; size: number; unused?: boolean }[]; baseImages: { imageId: Digest; manifestDigest: Digest; reference: string }[] };
+  /** Every layer of every target, once per diffID. */
   layers: PatchLayer[];
-  /** Sections for config and manifest, and the base image (index in requires.baseImages) they are coded against. */
-  config: { section: number; base: number };
-  manifest: { section: number; base: number };
+  targets: PatchTarget[];
   sections: SectionInfo[];
   /** Bytes by kind, for `patch inspect`. */
   stats: PatchStats;
+  /** For bundles made from compose files: the variables that change (e.g. TAG=1.0.1), for `bundle apply --env-file`. */
+  env?: Record<string, string>;
 }
 
 export interface PatchStats {
@@ -145,9 +163,7 @@ function checkHeaderShape(h: PatchHeader, subject: string): void {
   const bad = (what: string): never => {
     throw new LayerwiseError('PATCH_INVALID', `${subject}: malformed patch header (${what})`, { subject });
   };
-  if (!h.target || !Array.isArray(h.layers) || !Array.isArray(h.sections) || !h.requires || !Array.isArray(h.requires.layers)) bad('missing fields');
-  parseDigest(h.target.imageId, `${subject}: target.imageId`);
-  parseDigest(h.target.manifestDigest, `${subject}: target.manifestDigest`);
+  if (!Array.isArray(h.targets) || h.targets.length === 0 || !Array.isArray(h.layers) || !Array.isArray(h.sections) || !h.requires || !Array.isArray(h.requires.layers) || !Array.isArray(h.requires.baseImages)) bad('missing fields');
   for (const s of h.sections) {
     parseDigest(s.digest, `${subject}: section digest`);
     if (!Number.isSafeInteger(s.length) || s.length < 0) bad('section length');
@@ -155,12 +171,23 @@ function checkHeaderShape(h: PatchHeader, subject: string): void {
   for (const r of h.requires.layers) parseDigest(r.diffId, `${subject}: requires.layers`);
   for (const l of h.layers) {
     parseDigest(l.diffId, `${subject}: layer diffId`);
-    parseDigest(l.descriptor?.digest, `${subject}: layer digest`);
-    if (l.source.kind === 'rebuilt' && (!Number.isInteger(l.source.section) || h.sections[l.source.section]?.kind !== 'layer')) bad('layer section index');
+    if (!Number.isSafeInteger(l.size) || l.size < 0) bad('layer size');
+    if (l.source?.kind === 'rebuilt') {
+      if (!Number.isInteger(l.source.section) || h.sections[l.source.section]?.kind !== 'layer') bad('layer section index');
+    } else if (l.source?.kind !== 'base') bad('layer source');
   }
-  for (const k of ['config', 'manifest'] as const) {
-    const ref = h[k];
-    if (!ref || h.sections[ref.section]?.kind !== k || !(ref.base >= 0 && ref.base < h.requires.baseImages.length)) bad(`${k} section`);
+  for (const t of h.targets) {
+    parseDigest(t.imageId, `${subject}: target imageId`);
+    parseDigest(t.manifestDigest, `${subject}: target manifestDigest`);
+    if (!Array.isArray(t.layers)) bad('target layers');
+    for (const tl of t.layers) {
+      if (!Number.isInteger(tl.layer) || !h.layers[tl.layer]) bad('target layer index');
+      parseDigest(tl.descriptor?.digest, `${subject}: target layer digest`);
+    }
+    for (const k of ['config', 'manifest'] as const) {
+      const ref = t[k];
+      if (!ref || h.sections[ref.section]?.kind !== k || !(ref.base >= 0 && ref.base < h.requires.baseImages.length)) bad(`${k} section`);
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { ByteWriter } from '../delta/bytes.js';
 import { MemoryCursor } from '../delta/cursor.js';
 import { decodeDelta } from '../delta/decode.js';
 import { encodeDelta } from '../delta/encode.js';
-import type { PatchHeader } from './format.js';
+import type { PatchHeader, PatchTarget } from './format.js';
 
 /**
  * Config and manifest are small JSON documents that mostly repeat the base image's, except for digests
@@ -12,13 +12,14 @@ import type { PatchHeader } from './format.js';
  * against the base's bytes followed by a dictionary of every digest the header names, so a new diffID
  * costs a few bytes of COPY instead of 64 hex characters.
  */
-export function digestDictionary(h: Pick<PatchHeader, 'layers' | 'target'>): Buffer {
+export function digestDictionary(layers: PatchHeader['layers'], t: Pick<PatchTarget, 'layers' | 'imageId' | 'configSize'>): Buffer {
   const parts: string[] = [];
-  for (const l of h.layers) {
-    parts.push(`"${l.diffId}"`, `"${l.descriptor.digest}"`, `"size":${l.descriptor.size}`, `"size":${l.size}`);
+  for (const tl of t.layers) {
+    const l = layers[tl.layer]!;
+    parts.push(`"${l.diffId}"`, `"${tl.descriptor.digest}"`, `"size":${tl.descriptor.size}`, `"size":${l.size}`);
   }
-  parts.push(`"${h.target.imageId}"`, `"size":${h.target.configSize}`, h.target.imageId.slice(7));
-  for (const l of h.layers) parts.push(l.diffId.slice(7), l.descriptor.digest.slice(7));
+  parts.push(`"${t.imageId}"`, `"size":${t.configSize}`, t.imageId.slice(7));
+  for (const tl of t.layers) parts.push(layers[tl.layer]!.diffId.slice(7), tl.descriptor.digest.slice(7));
   return Buffer.from('\n' + parts.join('\n'));
 }
 

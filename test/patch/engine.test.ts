@@ -56,10 +56,10 @@ describe.skipIf(!enabled)('patch end to end with real Docker engines', () => {
     let r = await layerwise(['patch', 'create', '-q', '--from', 'docker-daemon:lwtest/svc:1.0.0', '--to', 'docker-daemon:lwtest/svc:1.0.1', '-o', patch], { env: { DOCKER_HOST: vendor.host } });
     expect(r.code, r.stderr).toBe(0);
     r = await layerwise(['patch', 'inspect', '--json', patch]);
-    const info = JSON.parse(r.stdout) as { bytes: number; layers: { source: string }[] };
+    const info = JSON.parse(r.stdout) as { bytes: number; targets: { layers: { source: string }[] }[] };
     // The random model layer is rebuilt with new random bytes, so the patch carries it: about 512 KB plus a few KB.
     expect(info.bytes).toBeLessThan(600_000);
-    expect(info.layers.filter((l) => l.source === 'reused').length).toBeGreaterThanOrEqual(1);
+    expect(info.targets[0]!.layers.filter((l) => l.source === 'reused').length).toBeGreaterThanOrEqual(1);
 
     r = await layerwise(['patch', 'apply', '-q', patch, '--from', 'docker-daemon:lwtest/svc:1.0.0', '--to', 'docker-daemon:lwtest/svc:1.0.1'], { env: { DOCKER_HOST: site.host } });
     expect(r.code, r.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createPatch } from '../../patch/create.js';
 import { applyPatch, verifyPatch } from '../../patch/apply.js';
-import { describePatch } from '../../patch/inspect.js';
+import { describePatch, type PatchDescription } from '../../patch/inspect.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, writeOptions, type CommonFlags } from '../options.js';
 
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     const progress = progressFor(flags);
     const r = await createPatch({ from: flags.from, to: flags.to, output: flags.output, open: openOptions(flags, progress), progress, tool: `layerwise/${program.version()}` });
     if (flags.json) {
-      printJson({ output: r.output, bytes: r.bytes, target: r.header.target, stats: r.header.stats, streams: r.streamBytes });
+      printJson({ output: r.output, bytes: r.bytes, target: r.header.targets[0], stats: r.header.stats, streams: r.streamBytes });
       return;
     }
     if (flags.quiet) return;
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     process.stdout.write(
       [
         `wrote ${r.output}: ${humanBytes(r.bytes)} (${r.bytes} bytes)`,
-        `  target ${r.header.target.reference}  image ID ${r.header.target.imageId}`,
+        `  target ${r.header.targets[0]!.reference}  image ID ${r.header.targets[0]!.imageId}`,
         `  layers: ${s.reusedLayers} reused from the site, ${s.rebuiltLayers} rebuilt from ${s.entries} entries`,
         `  files: ${s.reusedFiles} referenced (${humanBytes(s.reusedFileBytes)}), ${s.deltaFiles} as deltas (${humanBytes(s.deltaTargetBytes)} of content), ${s.newFiles} new (${humanBytes(s.newDataBytes)})`,
       ].join('\n') + '\n',
@@ -72,27 +72,7 @@ export function register(program: Command): void {
         printJson(d);
         return;
       }
-      const h = d.header;
-      const lines = [
-        `${color.bold('Patch')}    ${d.path}  ${humanBytes(d.bytes)} (${d.bytes} bytes), format v${h.version}, made ${h.created} by ${h.tool}`,
-        `${color.bold('Target')}   ${h.target.reference}${h.target.names.length ? ' (' + h.target.names.join(', ') + ')' : ''}`,
-        `         image ID ${h.target.imageId}`,
-        `         manifest ${h.target.manifestDigest}`,
-        `${color.bold('Needs')}    ${d.needs.layers.length} base layer(s), and image ${shortDigest(d.needs.metadataBase.imageId)} (${d.needs.metadataBase.reference})`,
-        ...d.needs.layers.map((l) => `           ${l.diffId}  ${humanBytes(l.size)}`),
-        '',
-        table(
-          [
-            ['#', 'LAYER', 'SIZE', 'HOW', 'PATCH BYTES', 'BLOB'].map((x) => color.dim(x)),
-            ...d.layers.map((l) => [String(l.index), shortDigest(l.diffId), humanBytes(l.size), l.source, l.source === 'rebuilt' ? String(l.sectionBytes) : '-', l.blob]),
-          ],
-          ['r', 'l', 'r', 'l', 'r', 'l'],
-        ),
-        '',
-        `${color.bold('Bytes by kind')}  header ${d.bytesByKind.header}, tar metadata ${d.bytesByKind.tarMetadata}, deltas ${d.bytesByKind.deltas}, new data ${d.bytesByKind.newData}, config+manifest ${d.bytesByKind.configAndManifest}`,
-        `${color.bold('Files')}          ${h.stats.reusedFiles} referenced (${humanBytes(h.stats.reusedFileBytes)}), ${h.stats.deltaFiles} deltas (${humanBytes(h.stats.deltaTargetBytes)}), ${h.stats.newFiles} new (${humanBytes(h.stats.newDataBytes)})`,
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(describeText(d));
     });
 
   imageOptions(
@@ -107,6 +87,34 @@ export function register(program: Command): void {
     const progress = progressFor(flags);
     const r = await verifyPatch({ patch: file, from: flags.from, open: openOptions(flags, progress), progress });
     if (flags.json) printJson({ ok: true, ...r });
-    else if (!flags.quiet) process.stdout.write(`${color.green('ok')}: ${file} rebuilds image ${r.imageId} from ${flags.from.join(', ')} (${r.layers.length} layers verified)\n`);
+    else if (!flags.quiet) process.stdout.write(`${color.green('ok')}: ${file} rebuilds image ${r.imageId} from ${flags.from.join(', ')} (${r.targets[0]!.layers.length} layers verified)\n`);
   });
+}
+
+/** The text `patch inspect` and `bundle inspect` print. */
+export function describeText(d: PatchDescription): string {
+  const h = d.header;
+  const lines = [
+    `${color.bold(h.kind === 'bundle' ? 'Bundle' : 'Patch')}    ${d.path}  ${humanBytes(d.bytes)} (${d.bytes} bytes), format v${h.version}, made ${h.created} by ${h.tool}`,
+    `${color.bold('Needs')}    ${d.needs.layers.length} base layer(s) (${humanBytes(d.needs.layers.reduce((a, l) => a + l.size, 0))}), and image(s) ${d.needs.images.map((i) => `${shortDigest(i.imageId)} (${i.reference})`).join(', ')}`,
+  ];
+  for (const t of d.targets) {
+    lines.push('');
+    const who = t.services.length ? `${t.services.join(', ')}: ` : '';
+    lines.push(`${color.bold('Image')}    ${who}${t.names.join(', ') || '(unnamed)'}${t.from ? `  (from ${t.from})` : ''}`);
+    lines.push(`         image ID ${t.imageId}, manifest ${shortDigest(t.manifestDigest)}, ${humanBytes(t.ownBytes)} of this file`);
+    lines.push(
+      table(
+        [
+          ['#', 'LAYER', 'SIZE', 'HOW', 'PATCH BYTES', 'BLOB'].map((x) => color.dim(x)),
+          ...t.layers.map((l) => [String(l.index), shortDigest(l.diffId), humanBytes(l.size), l.source, l.source === 'rebuilt' ? (l.shared ? 'shared' : String(l.sectionBytes)) : '-', l.blob]),
+        ],
+        ['r', 'l', 'r', 'l', 'r', 'l'],
+      ),
+    );
+  }
+  lines.push('');
+  lines.push(`${color.bold('Bytes by kind')}  header ${d.bytesByKind.header}, tar metadata ${d.bytesByKind.tarMetadata}, deltas ${d.bytesByKind.deltas}, new data ${d.bytesByKind.newData}, config+manifest ${d.bytesByKind.configAndManifest}`);
+  lines.push(`${color.bold('Files')}          ${h.stats.reusedFiles} referenced (${humanBytes(h.stats.reusedFileBytes)}), ${h.stats.deltaFiles} deltas (${humanBytes(h.stats.deltaTargetBytes)}), ${h.stats.newFiles} new (${humanBytes(h.stats.newDataBytes)})`);
+  return lines.join('\n') + '\n';
 }
