@@ -7,6 +7,7 @@ import { register as copy } from './commands/copy.js';
 import { register as validate } from './commands/validate.js';
 import { register as demo } from './commands/demo.js';
 import { register as patch } from './commands/patch.js';
+import { register as bundle } from './commands/bundle.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate, patch]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, patch, bundle]) reg(program);
   return program;
 }
 

@@ -85,7 +85,11 @@ export class PatchSession {
       if (missing.length > 0) {
         const list = missing.map((m) => m.diffId.slice(7, 19)).join(', ');
         const made = h.requires.baseImages.map((b) => b.reference).join(', ');
-        throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks ${missing.length} layer(s) the patch needs (${list}); it was made against ${made}`, { subject });
+        // Name the images (and services) that need what is missing, where the header tells.
+        const lacking = new Set(missing.map((m) => m.diffId));
+        const needers = h.targets.filter((t) => t.layers.some((tl) => lacking.has(h.layers[tl.layer]!.diffId)));
+        const who = needers.map((t) => `${t.services?.length ? t.services.join('/') + ' ' : ''}${t.names[0] ?? t.imageId.slice(0, 19)}`).join(', ');
+        throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks ${missing.length} layer(s) the patch needs (${list})${who ? ` for ${who}` : ''}; it was made against ${made}`, { subject });
       }
       const configs: Buffer[] = [];
       const manifests: Buffer[] = [];
