@@ -1,4 +1,4 @@
-import { describeStep, historyForLayers } from '../model/config.js';
+import { describeStep, historyForLayers, type HistoryEntry } from '../model/config.js';
 import type { Image } from '../model/image.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { duplicateFindings, junkFindings, toolchainFindings, wasteFindings, type Attributor, type JunkGroup } from './advice.js';
@@ -59,7 +59,7 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
   const totals = computeTotals(fs.root);
   const history = historyForLayers(image.config);
   const lines = opts.dockerfile ? attributeLayers(image.config, opts.dockerfile.text) : [];
-  const attr: Attributor = (layer) => ({ layer, step: describeStep(history[layer]), ...(lines[layer] !== undefined ? { line: lines[layer] } : {}) });
+  const attr: Attributor = (layer) => ({ layer, step: stepText(history[layer]), ...(lines[layer] !== undefined ? { line: lines[layer] } : {}) });
 
   const waste = computeWaste(fs, scans.length, ignore);
   const storedBytes = scans.reduce((a, s) => a + s.entries.reduce((b, e) => b + (e.kind === 'file' ? e.size : 0), 0), 0);
@@ -174,4 +174,9 @@ function nodePathCached(n: FsNode): string {
   const parts: string[] = [];
   for (let c: FsNode | undefined = n; c && c.parent; c = c.parent) parts.push(c.name);
   return parts.reverse().join('/');
+}
+
+/** describeStep, without BuildKit's decorations ("RUN /bin/sh -c ... # buildkit" reads as "RUN ..."). */
+export function stepText(h: HistoryEntry | undefined): string {
+  return describeStep(h).replace(/\s*# buildkit$/, '').replace(/^RUN \/bin\/sh -c /, 'RUN ');
 }
