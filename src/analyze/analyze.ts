@@ -129,12 +129,19 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
     };
   });
 
-  const dirs: PathBytes[] = [];
-  for (const [n, bytes] of totals.bytes) if (n.parent) dirs.push({ path: '', bytes, node: n } as PathBytes & { node: FsNode });
-  const largestDirs = (dirs as (PathBytes & { node?: FsNode })[])
+  // Folders by size; a folder that only wraps one child folder of the same size (/var around
+  // /var/lib/apt/lists) adds nothing to the list and is skipped.
+  const dirs: { node: FsNode; bytes: number }[] = [];
+  for (const [n, bytes] of totals.bytes) {
+    if (!n.parent || bytes === 0) continue;
+    let wrapper = false;
+    for (const c of n.children!.values()) if (c.children && totals.bytes.get(c) === bytes) wrapper = true;
+    if (!wrapper) dirs.push({ node: n, bytes });
+  }
+  const largestDirs = dirs
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, top)
-    .map((d) => ({ path: '/' + nodePathCached(d.node!), bytes: d.bytes }));
+    .map((d) => ({ path: '/' + nodePathCached(d.node), bytes: d.bytes }));
 
   const junkBytes = junkList.reduce((a, g) => a + g.bytes, 0);
   const finalBytes = visibleBytes + waste.rescuedBytes;

@@ -1,8 +1,8 @@
-/** Sizes in finding titles: SI units like `docker images` (1 MB = 1,000,000 bytes). */
+/** Sizes in finding titles: SI units, as the CLI prints them (1 MB = 1,000,000 bytes). */
 export function formatBytes(n: number): string {
   const sign = n < 0 ? '-' : '';
   let v = Math.abs(n);
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let u = 0;
   while (v >= 1000 && u < units.length - 1) {
     v /= 1000;

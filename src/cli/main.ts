@@ -6,6 +6,8 @@ import { register as inspect } from './commands/inspect.js';
 import { register as copy } from './commands/copy.js';
 import { register as validate } from './commands/validate.js';
 import { register as demo } from './commands/demo.js';
+import { register as analyze } from './commands/analyze.js';
+import { register as diff } from './commands/diff.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, analyze, diff]) reg(program);
   return program;
 }
 

@@ -15,7 +15,7 @@ describe('junk', () => {
     expect(f.bytes).toBe(42000);
     expect(f.savings).toBe(42000);
     expect(f.layer).toBe(1);
-    expect(f.title).toBe('RUN apt-get update && apt-get install -y curl (layer 1) leaves /var/lib/apt/lists (42.0 kB, apt package lists)');
+    expect(f.title).toBe('RUN apt-get update && apt-get install -y curl (layer 1) leaves /var/lib/apt/lists (42.0 KB, apt package lists)');
     expect(f.fix).toContain('rm -rf /var/lib/apt/lists/*');
     expect(report.totals.junkBytes).toBe(42000);
   });
