@@ -100,4 +100,17 @@ describe('waste: bytes in lower layers that upper layers hide', () => {
     expect(report.totals.wastedBytes).toBe(100);
     expect(report.ignored).toEqual(['/cache/**']);
   });
+
+  it('gives the figures of the worked example in docs/analyze.md', async () => {
+    const { report } = await analyzeImage(image([
+      { step: 'RUN dd if=/dev/zero of=/a bs=1000 count=100', entries: [file('a', 100_000, 'a1')] },
+      { step: 'RUN dd if=/dev/zero of=/a bs=1000 count=120', entries: [file('a', 120_000, 'a2')] },
+      { step: 'RUN dd if=/dev/zero of=/b bs=1000 count=50', entries: [file('b', 50_000)] },
+      { step: 'RUN rm /b', entries: [whiteout('b')] },
+    ]));
+    expect(report.totals.storedBytes).toBe(270_000);
+    expect(report.totals.wastedBytes).toBe(150_000);
+    expect(report.totals.wastedPercent).toBe(55.5556);
+    expect(report.totals.efficiency).toBe(0.444444);
+  });
 });
