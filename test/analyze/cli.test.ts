@@ -45,6 +45,21 @@ describe('layerwise analyze (CLI)', () => {
     expect(validate({ ...report, totals: { ...report.totals, wastedBytes: -1 } })).toBe(false);
   });
 
+  it('gives the same figures for the same image in an OCI layout and an oci-archive', async () => {
+    await writeImage(image(layers), `oci:${path.join(work, 'layout')}:v1`);
+    await writeImage(image(layers), `oci-archive:${path.join(work, 'app.oci.tar')}:v1`);
+    const totals = async (ref: string) => {
+      const r = await layerwise(['analyze', ref, '--json', '-q']);
+      expect(r.stderr).toBe('');
+      return (JSON.parse(r.stdout) as AnalyzeReport).totals;
+    };
+    const fromArchive = await totals(`docker-archive:${archive}`);
+    expect(fromArchive.wastedBytes).toBe(wasted);
+    const strip = ({ compressedBytes: _c, ...t }: AnalyzeReport['totals']) => t;
+    expect(strip(await totals(`oci:${path.join(work, 'layout')}:v1`))).toEqual(strip(fromArchive));
+    expect(strip(await totals(`oci-archive:${path.join(work, 'app.oci.tar')}:v1`))).toEqual(strip(fromArchive));
+  });
+
   it('prints a readable report without colour when stdout is not a terminal', async () => {
     const r = await layerwise(['analyze', `docker-archive:${archive}`, '-q']);
     expect(r.code).toBe(0);
