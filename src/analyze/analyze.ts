@@ -37,9 +37,8 @@ export interface Analysis {
 /** Reads every layer once and builds the report. Memory holds per-entry metadata only. */
 export async function analyzeImage(image: Image, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const progress = opts.progress ?? silentProgress;
-  const knownTotal = image.layers.every((l) => l.uncompressedSize !== undefined)
-    ? image.layers.reduce((a, l) => a + (l.uncompressedSize ?? 0), 0)
-    : image.layers.reduce((a, l) => a + l.descriptor.size, 0);
+  // A byte total only when every layer knows its uncompressed size (progress counts tar bytes).
+  const knownTotal = image.layers.every((l) => l.uncompressedSize !== undefined) ? image.layers.reduce((a, l) => a + (l.uncompressedSize ?? 0), 0) : undefined;
   progress.start(`analyzing ${image.layers.length} layers`, knownTotal);
   const scans: LayerScan[] = [];
   for (let i = 0; i < image.layers.length; i++) {
