@@ -64,7 +64,7 @@ function planLayers(targetBytes: number): PlannedFile[][] {
   layers.push(fill(share(0.12), (i) => ({ path: i % 4 === 0 ? `usr/lib/base/d${i % 300}/f${i}.so` : `tmp/build/o${i}.o`, size: Math.floor(2048 + r() * 400_000) })));
   // 6: deletes the build folder and one large file.
   layers.push([{ path: 'tmp/build', size: 0, whiteout: true }, { path: 'data/model0.bin', size: 0, whiteout: true }]);
-  // 7: the application, with a copy of some base files (duplicates).
+  // 7: the application.
   layers.push(fill(Math.max(0, targetBytes - total), (i) => ({ path: `app/src/s${i}.dat`, size: Math.floor(4096 + r() * 1_000_000) })));
   return layers;
 }

@@ -193,7 +193,8 @@ export const REPORT_JS = String.raw`
   function renderTreemap() {
     var svg = document.getElementById('treemap');
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var W = 1200, H = 560;
+    // Lay out in the element's own pixels, so the map fills it without letterboxing.
+    var W = svg.clientWidth || 1200, H = svg.clientHeight || 560;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     drawNode(svg, zoom, 0, 0, W, H, 0);
     renderCrumbs();
@@ -202,7 +203,7 @@ export const REPORT_JS = String.raw`
   function renderChart() {
     var svg = document.getElementById('layer-chart');
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var W = 1200, H = 220, top = 10, bottom = 30;
+    var W = svg.clientWidth || 1200, H = svg.clientHeight || 220, top = 10, bottom = 30;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     var max = 1;
     report.layers.forEach(function (l) { max = Math.max(max, l.tarBytes); });
