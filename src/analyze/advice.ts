@@ -1,6 +1,6 @@
 import { formatBytes } from './bytes.js';
 import type { DuplicateResult } from './duplicates.js';
-import { stepKind, type JunkRule } from './junk.js';
+import { JUNK_RULES, stepKind, type JunkRule } from './junk.js';
 import type { FsNode } from './overlay.js';
 import type { Attribution, Finding, PathBytes } from './report.js';
 import type { ToolchainGroup } from './toolchain.js';
@@ -44,7 +44,13 @@ export function wasteFindings(groups: readonly WasteGroup[], attr: Attributor): 
     let title: string;
     let fix: string;
     let rule: string;
-    if (g.reason === 'deleted') {
+    const junk = g.junkRule ? JUNK_RULES.find((r) => r.id === g.junkRule) : undefined;
+    if (g.reason === 'deleted' && junk && storedBy === 'run') {
+      // Cleanup one step too late: the same junk advice, said where it helps.
+      rule = 'waste.deleted';
+      title = `${describeAttribution(at)} stores ${what.replace(/\)$/, `, ${junk.label})`)} that ${describeAttribution(by)} deletes too late: the bytes still ship in layer ${g.layer}`;
+      fix = `${junk.fix('run', paths[0]?.path ?? '')}, in the RUN that creates them, not in a later one`;
+    } else if (g.reason === 'deleted') {
       rule = 'waste.deleted';
       title = `${describeAttribution(at)} stores ${what} that ${describeAttribution(by)} deletes: the bytes still ship in layer ${g.layer}`;
       fix = storedBy === 'copy'

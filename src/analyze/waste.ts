@@ -1,3 +1,4 @@
+import { classifyJunk } from './junk.js';
 import type { FsNode, MergedFilesystem } from './overlay.js';
 import { lookup, walk } from './overlay.js';
 
@@ -13,6 +14,8 @@ export interface WasteGroup {
   files: number;
   /** Deleted or overwritten paths (whole folders where a folder went) and the hidden bytes under each. */
   roots: Map<string, number>;
+  /** The junk rule every hidden file falls under (apt lists deleted one RUN too late), null when mixed. */
+  junkRule: string | null | undefined;
 }
 
 export interface WasteResult {
@@ -57,12 +60,14 @@ export function computeWaste(fs: MergedFilesystem, layerCount: number, ignore?: 
     const key = `${h.layer}:${h.by}:${reason}`;
     let g = groups.get(key);
     if (!g) {
-      g = { layer: h.layer, by: h.by, reason, bytes: 0, files: 0, roots: new Map() };
+      g = { layer: h.layer, by: h.by, reason, bytes: 0, files: 0, roots: new Map(), junkRule: undefined };
       groups.set(key, g);
     }
     g.bytes += h.entry.size;
     g.files++;
     g.roots.set(h.root, (g.roots.get(h.root) ?? 0) + h.entry.size);
+    const rule = classifyJunk(h.path)?.rule.id ?? null;
+    g.junkRule = g.junkRule === undefined || g.junkRule === rule ? rule : null;
   }
   return { wastedBytes: wasted, perLayer, groups: [...groups.values()].sort((a, b) => b.bytes - a.bytes), rescuedBytes: rescued };
 }

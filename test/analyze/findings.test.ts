@@ -3,7 +3,7 @@ import { analyzeImage } from '../../src/analyze/analyze.js';
 import { attributeLayers } from '../../src/analyze/dockerfile-attribution.js';
 import { defaultConfig } from '../../src/image/memory.js';
 import type { ImageConfig } from '../../src/model/config.js';
-import { dir, file, image, text } from './fixtures.js';
+import { dir, file, image, text, whiteout } from './fixtures.js';
 
 describe('junk', () => {
   it('reports apt lists left by a RUN with the fix and exact bytes', async () => {
@@ -18,6 +18,18 @@ describe('junk', () => {
     expect(f.title).toBe('RUN apt-get update && apt-get install -y curl (layer 1) leaves /var/lib/apt/lists (42.0 KB, apt package lists)');
     expect(f.fix).toContain('rm -rf /var/lib/apt/lists/*');
     expect(report.totals.junkBytes).toBe(42000);
+  });
+
+  it('says where to clean up when apt lists are deleted one RUN too late', async () => {
+    const { report } = await analyzeImage(image([
+      { step: '/bin/sh -c apt-get update', entries: [file('var/lib/apt/lists/a_Packages', 30000), file('var/lib/apt/lists/b_Packages', 12000)] },
+      { step: '/bin/sh -c apt-get install -y curl && rm -rf /var/lib/apt/lists', entries: [whiteout('var/lib/apt/lists'), file('usr/bin/curl', 300)] },
+    ]));
+    expect(report.totals.wastedBytes).toBe(42000);
+    expect(report.totals.junkBytes).toBe(0);
+    const f = report.findings.find((x) => x.rule === 'waste.deleted')!;
+    expect(f.title).toBe('RUN apt-get update (layer 0) stores /var/lib/apt/lists (42.0 KB in 2 files, apt package lists) that RUN apt-get install -y curl && rm -rf /var/lib/apt/lists (layer 1) deletes too late: the bytes still ship in layer 0');
+    expect(f.fix).toBe('remove them in the same RUN: end it with `&& rm -rf /var/lib/apt/lists/*`, in the RUN that creates them, not in a later one');
   });
 
   it('tells a COPY that brings .git to use .dockerignore', async () => {
