@@ -5,7 +5,7 @@ import { duplicateFindings, junkFindings, toolchainFindings, wasteFindings, type
 import { attributeLayers } from './dockerfile-attribution.js';
 import { findDuplicates } from './duplicates.js';
 import { classifyJunk } from './junk.js';
-import { mergeLayers, walk, type FsNode, type MergedFilesystem } from './overlay.js';
+import { mergeLayers, nodePath, walk, type FsNode, type MergedFilesystem } from './overlay.js';
 import { capturePackageMetadata, findPackages } from './packages/index.js';
 import { anyGlob } from './paths.js';
 import { ANALYZE_SCHEMA_VERSION, type AnalyzeReport, type Finding, type LayerReport, type PathBytes } from './report.js';
@@ -95,7 +95,7 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
   largest = largest.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, top);
 
   const found = findPackages(scans, fs.root);
-  const candidates = ignore ? found.map((p) => ({ ...p, nodes: p.nodes.filter((n) => !ignore(nodePathCached(n))) })) : found;
+  const candidates = ignore ? found.map((p) => ({ ...p, nodes: p.nodes.filter((n) => !ignore(nodePath(n))) })) : found;
   const toolchains = findToolchains(candidates, toolchainPaths, claimed);
   for (const g of toolchains) for (const n of g.nodes) claimed.add(n);
   const dups = findDuplicates(scans, fs.root, ignore);
@@ -140,7 +140,7 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
   const largestDirs = dirs
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, top)
-    .map((d) => ({ path: '/' + nodePathCached(d.node), bytes: d.bytes }));
+    .map((d) => ({ path: '/' + nodePath(d.node), bytes: d.bytes }));
 
   const junkBytes = junkList.reduce((a, g) => a + g.bytes, 0);
   const finalBytes = visibleBytes + waste.rescuedBytes;
@@ -176,11 +176,6 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
   return { report, fs, totals };
 }
 
-function nodePathCached(n: FsNode): string {
-  const parts: string[] = [];
-  for (let c: FsNode | undefined = n; c && c.parent; c = c.parent) parts.push(c.name);
-  return parts.reverse().join('/');
-}
 
 /** describeStep, without BuildKit's decorations ("RUN /bin/sh -c ... # buildkit" reads as "RUN ..."). */
 export function stepText(h: HistoryEntry | undefined): string {

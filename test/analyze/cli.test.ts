@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateGate, parseByteSize, parseLayerwiseYaml } from '../../src/analyze/gate.js';
 import type { AnalyzeReport } from '../../src/analyze/report.js';
