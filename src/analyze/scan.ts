@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createXXHash128, type IHasher } from 'hash-wasm';
 import { asLayerwiseError } from '../errors.js';
 import type { Layer } from '../model/image.js';
@@ -41,6 +41,7 @@ export interface ScanOptions {
 }
 
 const WHITEOUT_PREFIX = '.wh.';
+const READ_AHEAD = 8 << 20;
 const OPAQUE = '.wh..wh..opq';
 
 let hasherPool: IHasher[] = [];
@@ -57,7 +58,10 @@ async function takeHasher(): Promise<IHasher> {
  */
 export async function scanLayer(layer: Layer, index: number, opts: ScanOptions = {}): Promise<LayerScan> {
   const subject = `layer ${index} (${layer.diffId})`;
-  const stream = await layer.uncompressed();
+  const source = await layer.uncompressed();
+  // A read-ahead buffer: the next chunks are read (and their diffID hashed) while this one is parsed.
+  const stream = new PassThrough({ highWaterMark: READ_AHEAD });
+  pipeline(source, stream, () => {});
   return scanTarStream(stream, index, subject, opts);
 }
 
