@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateGate, parseByteSize, parseLayerwiseYaml } from '../../src/analyze/gate.js';
 import type { AnalyzeReport } from '../../src/analyze/report.js';
+import { seededBytes } from '../../src/testing/images.js';
 import { writeImage } from '../../src/transports/index.js';
 import { layerwise } from '../support/run.js';
 import { dir, file, image, text, whiteout } from './fixtures.js';
@@ -104,6 +105,22 @@ describe('layerwise analyze (CLI)', () => {
     expect(pass.stdout).toContain(`CI: PASS (wasted bytes ${wasted} <= ${wasted})`);
     const over = await layerwise(['analyze', `docker-archive:${archive}`, '--ci', '--highest-wasted-bytes', String(wasted - 1), '-q'], { cwd: work });
     expect(over.code).toBe(1);
+  });
+
+  it('refuses a corrupted layer with one line and a stable code, writing no report', async () => {
+    const bytes = readFileSync(archive);
+    const needle = seededBytes('app/index.js', 700);
+    const at = bytes.indexOf(needle);
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 100] ^= 0xff;
+    const bad = path.join(work, 'corrupt.tar');
+    writeFileSync(bad, bytes);
+    const html = path.join(work, 'corrupt.html');
+    const r = await layerwise(['analyze', `docker-archive:${bad}`, '--html', html, '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^layerwise: .*layer 3.* \[(DIGEST_MISMATCH|DIFFID_MISMATCH)\]\n$/);
+    expect(existsSync(html)).toBe(false);
   });
 
   it('diffs two archives', async () => {
