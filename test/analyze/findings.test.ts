@@ -89,6 +89,21 @@ describe('packages', () => {
     expect(t.fix).toMatch(/separate stage/);
   });
 
+  it('sizes distroless Debian packages from status.d and their md5sums lists', async () => {
+    const { report } = await analyzeImage(image([
+      {
+        step: 'bazel build',
+        entries: [
+          file('usr/lib/x86_64-linux-gnu/libssl.so.3', 700),
+          file('usr/lib/x86_64-linux-gnu/libcrypto.so.3', 4200),
+          text('var/lib/dpkg/status.d/libssl3', 'Package: libssl3\nVersion: 3.0.11-1\nArchitecture: amd64\n'),
+          text('var/lib/dpkg/status.d/libssl3.md5sums', 'aa  usr/lib/x86_64-linux-gnu/libssl.so.3\nbb  usr/lib/x86_64-linux-gnu/libcrypto.so.3\n'),
+        ],
+      },
+    ]));
+    expect(report.packages).toEqual([{ ecosystem: 'dpkg', name: 'libssl3', version: '3.0.11-1', bytes: 4900, files: 2, source: '/var/lib/dpkg/status.d/libssl3', layer: 0, step: 'bazel build' }]);
+  });
+
   it('sizes Python distributions from RECORD, scripts outside site-packages included', async () => {
     const sp = 'usr/local/lib/python3.11/site-packages';
     const record = ['requests/__init__.py,sha256=x,120', 'requests/api.py,sha256=y,880', '"requests/we,ird.py",sha256=z,5', '../../../bin/req,,', 'requests-2.31.0.dist-info/RECORD,,'].join('\n');
