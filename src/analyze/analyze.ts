@@ -125,6 +125,7 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
       modified: ch.modified,
       removed: ch.removed,
       wastedBytes: waste.perLayer[i] ?? 0,
+      changes: { added: largestOf(ch.paths.added, top), modified: largestOf(ch.paths.modified, top), removed: largestOf(ch.paths.removed, top) },
     };
   });
 
@@ -180,4 +181,11 @@ export function analyzeScans(image: Pick<Image, 'reference' | 'id' | 'digest' | 
 /** describeStep, without BuildKit's decorations ("RUN /bin/sh -c ... # buildkit" reads as "RUN ..."). */
 export function stepText(h: HistoryEntry | undefined): string {
   return describeStep(h).replace(/\s*# buildkit$/, '').replace(/^RUN \/bin\/sh -c /, 'RUN ');
+}
+
+function largestOf(paths: readonly [string, number][], n: number): PathBytes[] {
+  return [...paths]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, n)
+    .map(([p, bytes]) => ({ path: '/' + p, bytes }));
 }

@@ -33,6 +33,8 @@ export interface LayerChanges {
   added: { files: number; bytes: number };
   modified: { files: number; bytes: number };
   removed: { files: number; bytes: number };
+  /** Every non-directory path behind the counts, with its size (the report keeps the largest). */
+  paths: { added: [string, number][]; modified: [string, number][]; removed: [string, number][] };
 }
 
 export interface MergedFilesystem {
@@ -103,7 +105,12 @@ export function* walk(n: FsNode, path = nodePath(n)): Generator<[string, FsNode]
   for (const [name, c] of n.children) yield* walk(c, path === '' ? name : `${path}/${name}`);
 }
 
-const emptyChanges = (): LayerChanges => ({ added: { files: 0, bytes: 0 }, modified: { files: 0, bytes: 0 }, removed: { files: 0, bytes: 0 } });
+const emptyChanges = (): LayerChanges => ({
+  added: { files: 0, bytes: 0 },
+  modified: { files: 0, bytes: 0 },
+  removed: { files: 0, bytes: 0 },
+  paths: { added: [], modified: [], removed: [] },
+});
 
 /**
  * Stacks layers with OCI whiteout semantics: in each layer, `.wh.NAME` deletes NAME and everything
@@ -120,6 +127,7 @@ export function mergeLayers(scans: readonly LayerScan[]): MergedFilesystem {
     if (n.entry && n.entry.kind !== 'dir') {
       ch.removed.files++;
       ch.removed.bytes += n.entry.size;
+      ch.paths.removed.push([path, n.entry.size]);
     }
     if (n.entry && n.entry.kind !== 'dir') hidden.push({ path, entry: n.entry, layer: n.layer, by, reason, root: rootPath });
     if (n.children) for (const [name, c] of n.children) hideSubtree(c, `${path}/${name}`, by, reason, rootPath, ch);
@@ -192,11 +200,13 @@ export function mergeLayers(scans: readonly LayerScan[]): MergedFilesystem {
       if (!old) {
         ch.added.files++;
         ch.added.bytes += e.size;
+        ch.paths.added.push([e.path, e.size]);
       } else if (old.children) {
         // A directory (and all it held) replaced by a non-directory.
         hideSubtree(old, e.path, L, 'overwritten', e.path, ch);
         ch.added.files++;
         ch.added.bytes += e.size;
+        ch.paths.added.push([e.path, e.size]);
       } else if (old.layer === L) {
         // The same path twice in one tar: the later member wins; the change was counted with the first.
         if (old.entry) hidden.push({ path: e.path, entry: old.entry, layer: L, by: L, reason: 'overwritten', root: e.path });
@@ -204,6 +214,7 @@ export function mergeLayers(scans: readonly LayerScan[]): MergedFilesystem {
         if (old.entry) hidden.push({ path: e.path, entry: old.entry, layer: old.layer, by: L, reason: 'overwritten', root: e.path });
         ch.modified.files++;
         ch.modified.bytes += e.size;
+        ch.paths.modified.push([e.path, e.size]);
       }
       parent.children!.set(name, { name, parent, entry: e, layer: L, children: undefined });
     }

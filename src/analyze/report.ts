@@ -31,6 +31,8 @@ export interface LayerReport extends Attribution {
   removed: { files: number; bytes: number };
   /** Bytes this layer stores that later layers hide (overwrite or delete). */
   wastedBytes: number;
+  /** The largest paths behind added, modified and removed (up to `top` each, largest first). */
+  changes: { added: PathBytes[]; modified: PathBytes[]; removed: PathBytes[] };
 }
 
 export type FindingKind = 'waste' | 'junk' | 'toolchain' | 'duplicate';

@@ -76,6 +76,9 @@ describe.runIf(enabled)('analyze images built by a real Docker engine', () => {
     expect(r.layers[3]!.removed).toEqual({ files: 1, bytes: 50_000 });
     expect(r.layers[5]!.modified).toEqual({ files: 1, bytes: 9_000 });
     expect(r.layers[9]!.removed).toEqual({ files: 2, bytes: 7_000 });
+    expect(r.layers[9]!.changes.removed).toEqual([{ path: '/junkdir/sub/b', bytes: 4_000 }, { path: '/junkdir/a', bytes: 3_000 }]);
+    expect(r.layers[5]!.changes.modified).toEqual([{ path: '/over.bin', bytes: 9_000 }]);
+    expect(r.layers[7]!.changes.added.filter((p) => p.bytes > 0)).toEqual([{ path: '/srv/b.bin', bytes: 13_000 }]);
 
     const apt = r.findings.find((f) => f.rule === 'junk.apt-lists')!;
     expect(apt).toMatchObject({ layer: 1, bytes: 42_000, savings: 42_000, paths: [{ path: '/var/lib/apt/lists', bytes: 42_000 }] });

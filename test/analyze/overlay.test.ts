@@ -28,7 +28,12 @@ describe('scan and overlay', () => {
     const fs = mergeLayers(s);
     expect(paths(s)).toEqual(['d']);
     expect(fs.hidden.map((h) => [h.path, h.reason, h.root]).sort()).toEqual([['d/a', 'overwritten', 'd'], ['d/b', 'overwritten', 'd']]);
-    expect(fs.changes[1]).toEqual({ added: { files: 1, bytes: 5 }, modified: { files: 0, bytes: 0 }, removed: { files: 2, bytes: 30 } });
+    expect(fs.changes[1]).toEqual({
+      added: { files: 1, bytes: 5 },
+      modified: { files: 0, bytes: 0 },
+      removed: { files: 2, bytes: 30 },
+      paths: { added: [['d', 5]], modified: [], removed: [['d/a', 10], ['d/b', 20]] },
+    });
   });
 
   it('hides a file that a later layer replaces with a folder', async () => {

@@ -15,6 +15,8 @@ describe('waste: bytes in lower layers that upper layers hide', () => {
     expect(report.totals.wastedPercent).toBe(25);
     expect(report.layers[0]!.wastedBytes).toBe(1000);
     expect(report.layers[1]!.modified).toEqual({ files: 1, bytes: 3000 });
+    expect(report.layers[1]!.changes).toEqual({ added: [], modified: [{ path: '/data/a.bin', bytes: 3000 }], removed: [] });
+    expect(report.layers[0]!.changes.added).toEqual([{ path: '/data/a.bin', bytes: 1000 }]);
     const f = report.findings.find((x) => x.rule === 'waste.overwritten')!;
     expect(f.bytes).toBe(1000);
     expect(f.layer).toBe(0);
