@@ -91,9 +91,13 @@ describe.runIf(enabled)('HTML report in headless Chromium', () => {
     expect(rules).toContain('junk.apt-lists');
     expect(rules).not.toContain('junk.vcs');
     expect(await page.locator('#layer-chart rect.bar.selected').getAttribute('data-layer')).toBe('1');
+    // The layer's own changes are listed, largest first.
+    const added = await page.locator('#layer-detail .changes.added li').allTextContents();
+    expect(added).toEqual(['/var/lib/apt/lists/main_Packages  42.0 KB', '/usr/bin/curl  30.0 KB', '/tmp/build.o  25.0 KB']);
 
     // Zoom: clicking a folder shows its contents; the breadcrumb leads back.
     await page.locator('#filter-note button').click();
+    expect(await page.locator('#layer-detail li').count()).toBe(0);
     await page.locator('#treemap rect.cell.dir[data-path="/app"]').click({ position: { x: 5, y: 5 } });
     expect(await page.locator('#crumbs a').count()).toBe(2);
     const inApp = await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-path')!));

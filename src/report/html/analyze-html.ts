@@ -57,6 +57,7 @@ ${card('potential savings', formatBytes(t.potentialSavings), t.potentialSavings 
 <h2>Layers</h2>
 <svg id="layer-chart" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="size of each layer"></svg>
 <div id="filter-note"></div>
+<div id="layer-detail"></div>
 <h2>Final filesystem</h2>
 <div id="crumbs"></div>
 <svg id="treemap" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="treemap of the final filesystem, coloured by layer"></svg>

@@ -23,6 +23,8 @@ main { padding: 0 28px 40px; }
 #layer-chart text { font-size: 11px; fill: var(--muted); pointer-events: none; }
 #filter-note { margin: 6px 0; color: var(--muted); }
 #filter-note button { margin-left: 8px; }
+#layer-detail { display: flex; flex-wrap: wrap; gap: 24px; font-size: 13px; }
+#layer-detail ul { margin: 4px 0; padding-left: 18px; }
 #crumbs { margin: 4px 0 6px; }
 #crumbs a { color: var(--accent); cursor: pointer; text-decoration: none; }
 #treemap { width: 100%; height: 560px; display: block; border: 1px solid var(--line); background: #fafbfc; }
@@ -253,6 +255,20 @@ export const REPORT_JS = String.raw`
     if (shown === 0) h('li', filter === null ? 'No findings.' : 'No findings for layer ' + filter + '.', list).className = 'none';
   }
 
+  function renderLayerDetail() {
+    var box = document.getElementById('layer-detail');
+    box.textContent = '';
+    if (filter === null) return;
+    var l = report.layers[filter];
+    [['added', l.added], ['modified', l.modified], ['removed', l.removed]].forEach(function (kv) {
+      var kind = kv[0], c = kv[1];
+      var div = h('div', null, box, 'changes ' + kind);
+      h('b', kind + ': ' + c.files + ' file' + (c.files === 1 ? '' : 's') + ', ' + fmt(c.bytes), div);
+      var ul = h('ul', null, div);
+      l.changes[kind].slice(0, 10).forEach(function (p) { h('li', p.path + '  ' + fmt(p.bytes), ul); });
+    });
+  }
+
   function setFilter(l) {
     filter = l;
     // A zoomed folder may hold nothing from the chosen layer; step out until it does.
@@ -264,6 +280,7 @@ export const REPORT_JS = String.raw`
       b.addEventListener('click', function () { setFilter(null); });
     }
     renderChart();
+    renderLayerDetail();
     renderTreemap();
     renderFindings();
   }
