@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'REGISTRY_AUTH'
   | 'REGISTRY_NOT_FOUND'
   | 'REGISTRY_ERROR'
+  | 'REGISTRY_TLS'
   // patches and bundles
   | 'PATCH_INVALID'
   | 'PATCH_CORRUPT'

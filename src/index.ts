@@ -8,6 +8,7 @@ export * from './model/config.js';
 export type { Image, Layer } from './model/image.js';
 export { openImage, writeImage, type OpenOptions, type WriteOptions, type WriteResult } from './transports/index.js';
 export { parseReference, type ImageReference } from './transports/reference.js';
+export { RegistryClient, type RegistryClientOptions, type FetchedManifest } from './transports/registry/client.js';
 export { validateImage, type ValidationReport } from './image/validate.js';
 export { inspectImage, type InspectReport } from './image/inspect.js';
 export { copyImage } from './image/copy.js';

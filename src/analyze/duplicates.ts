@@ -16,7 +16,7 @@ export interface DuplicateResult {
 }
 
 /**
- * Finds identical regular files (same size and xxh128) stored more than once, across layers or at
+ * Finds identical regular files (same size and xxh64) stored more than once, across layers or at
  * different paths. Empty files are left out: they cost a tar header, not content.
  */
 export function findDuplicates(scans: readonly LayerScan[], root: FsNode, ignore?: (path: string) => boolean): DuplicateResult {

@@ -71,7 +71,7 @@ export interface DuplicateCopy {
 
 export interface DuplicateGroup {
   size: number;
-  /** xxh128 of the content. */
+  /** xxh64 of the content, 16 hex digits. */
   hash: string;
   copies: DuplicateCopy[];
   /** (copies - 1) * size: bytes stored beyond one copy. */

@@ -1,5 +1,5 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { createXXHash128, type IHasher } from 'hash-wasm';
+import xxhash from 'xxhash-wasm';
 import { asLayerwiseError } from '../errors.js';
 import type { Layer } from '../model/image.js';
 import { TarParser, type TarEvent } from '../tar/reader.js';
@@ -20,7 +20,7 @@ export interface ScannedEntry {
   mode: number;
   /** Symlink target as written, or the normalised path a hardlink points to. */
   link?: string;
-  /** xxh128 of the content, hex (regular files with content). */
+  /** xxh64 of the content, 16 hex digits (regular files with content); with the size, the file's identity. */
   hash?: string;
   /** Content, for files the capture predicate selected. */
   content?: Buffer;
@@ -44,17 +44,19 @@ const WHITEOUT_PREFIX = '.wh.';
 const READ_AHEAD = 8 << 20;
 const OPAQUE = '.wh..wh..opq';
 
-let hasherPool: IHasher[] = [];
+let api: Awaited<ReturnType<typeof xxhash>> | undefined;
 
-/** One xxh128 hasher per concurrent scan (a hasher holds state between init and digest). */
-async function takeHasher(): Promise<IHasher> {
-  return hasherPool.pop() ?? (await createXXHash128());
+/** The xxHash WebAssembly module, instantiated once per process. */
+async function xxh(): Promise<Awaited<ReturnType<typeof xxhash>>> {
+  api ??= await xxhash();
+  return api;
 }
 
 /**
  * Reads one layer's tar once and records each member's metadata. Content of regular files is hashed
- * with xxh128 (4-5 GB/s in WebAssembly, several times node's sha256) so duplicates can be found
- * without keeping any content; the layer stream itself still verifies the diffID.
+ * with xxh64 (about 5 GB/s in WebAssembly, four times node's sha256) so duplicates can be found
+ * without keeping any content; the layer stream itself still verifies the diffID. Size plus a 64-bit
+ * hash only decides what the report calls a duplicate; nothing is rebuilt from it.
  */
 export async function scanLayer(layer: Layer, index: number, opts: ScanOptions = {}): Promise<LayerScan> {
   const subject = `layer ${index} (${layer.diffId})`;
@@ -66,7 +68,8 @@ export async function scanLayer(layer: Layer, index: number, opts: ScanOptions =
 }
 
 export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, index: number, subject: string, opts: ScanOptions = {}): Promise<LayerScan> {
-  const hasher = await takeHasher();
+  const x = await xxh();
+  let hasher = x.create64();
   const parser = new TarParser({ subject });
   const entries: ScannedEntry[] = [];
   const events: TarEvent[] = [];
@@ -113,7 +116,7 @@ export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, in
         entries.push(rec);
         current = rec;
         hashing = rec.kind === 'file' && e.size > 0;
-        if (hashing) hasher.init();
+        if (hashing) hasher = x.create64();
         parts = rec.kind === 'file' && opts.capture?.(path, e.size) ? [] : undefined;
         return;
       }
@@ -122,7 +125,7 @@ export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, in
         if (parts) parts.push(Buffer.from(ev.chunk));
         return;
       case 'entry-end':
-        if (current && hashing) current.hash = hasher.digest('hex');
+        if (current && hashing) current.hash = hasher.digest().toString(16).padStart(16, '0');
         if (current && parts) current.content = Buffer.concat(parts);
         hashing = false;
         parts = undefined;
@@ -144,13 +147,6 @@ export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, in
     for (const ev of events) onEvent(ev);
   } catch (err) {
     throw asLayerwiseError(err, subject);
-  } finally {
-    hasherPool.push(hasher);
   }
   return { index, entries, tarBytes: parser.position };
-}
-
-/** Drops cached hashers (tests use it to check nothing leaks between scans). */
-export function resetHasherPool(): void {
-  hasherPool = [];
 }

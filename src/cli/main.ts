@@ -6,6 +6,7 @@ import { register as inspect } from './commands/inspect.js';
 import { register as copy } from './commands/copy.js';
 import { register as validate } from './commands/validate.js';
 import { register as demo } from './commands/demo.js';
+import { register as patch } from './commands/patch.js';
 import { register as analyze } from './commands/analyze.js';
 import { register as diff } from './commands/diff.js';
 
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate, analyze, diff]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, patch, analyze, diff]) reg(program);
   return program;
 }
 

@@ -11,7 +11,8 @@ export function imageOptions(cmd: Command): Command {
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: linux/<this machine>)')
     .option('--creds <user:password>', 'registry credentials (docker:// references)')
     .option('--insecure', 'allow plain HTTP and unverified TLS for registries (loopback testing)')
-    .option('--ca-file <path>', 'extra CA certificate for registries');
+    .option('--ca-file <path>', 'extra CA certificate for registries')
+    .option('--authfile <path>', 'docker config.json with registry credentials (default ~/.docker/config.json)');
 }
 
 export interface CommonFlags {
@@ -19,6 +20,7 @@ export interface CommonFlags {
   creds?: string;
   insecure?: boolean;
   caFile?: string;
+  authfile?: string;
   json?: boolean;
   quiet?: boolean;
   destCompress?: string;
@@ -30,7 +32,8 @@ export function registryOptions(f: CommonFlags, progress?: StderrProgress): Regi
     ...(f.creds ? { creds: f.creds } : {}),
     ...(f.insecure ? { insecure: true } : {}),
     ...(f.caFile ? { caFile: f.caFile } : {}),
-    ...(f.parallel ? { parallel: Number(f.parallel) } : {}),
+    ...(f.authfile ? { authFile: f.authfile } : {}),
+    ...(f.parallel !== undefined ? { parallel: Number(f.parallel) } : {}),
     ...(progress ? { progress } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type { Descriptor } from '../model/descriptor.js';
 import type { Digest } from '../model/digest.js';
 import type { Layer } from '../model/image.js';
 import type { Compression } from '../model/media-types.js';
-import { decompressStream } from '../stream/compression.js';
+import { decompressStream, sniffCompression } from '../stream/compression.js';
 import type { RandomAccess } from '../stream/random-access.js';
 import { VerifyingStream } from '../stream/verify.js';
 
@@ -39,15 +39,35 @@ export class BlobLayer implements Layer {
     return chain(raw, new VerifyingStream({ digest: this.descriptor.digest, size: this.descriptor.size, subject: this.subject }));
   }
 
+  private sniffed: Compression | undefined;
+
+  /**
+   * The compression the bytes really have. Media types can lie (skopeo 1.9 labels uncompressed layers
+   * +gzip with --dest-oci-accept-uncompressed-layers), so like containers/image and go-containerregistry
+   * we decompress by the magic bytes; validate reports the mislabel.
+   */
+  async actualCompression(): Promise<Compression> {
+    if (this.sniffed) return this.sniffed;
+    const ra = await this.openBlob();
+    try {
+      const head = await ra.read(0, Math.min(4, ra.size));
+      this.sniffed = sniffCompression(head);
+    } finally {
+      await ra.close();
+    }
+    return this.sniffed;
+  }
+
   async uncompressed(): Promise<Readable> {
+    const actual = await this.actualCompression();
     const blob = await this.compressed();
-    if (this.compression === 'none' && this.descriptor.digest === this.diffId) return blob;
-    const tar = decompressStream(blob, this.compression, this.subject);
+    if (actual === 'none' && this.descriptor.digest === this.diffId) return blob;
+    const tar = decompressStream(blob, actual, this.subject);
     return chain(tar, new VerifyingStream({ digest: this.diffId, subject: `${this.subject} (uncompressed)`, mismatchCode: 'DIFFID_MISMATCH' }));
   }
 
   async randomAccess(): Promise<RandomAccess | undefined> {
-    if (this.compression !== 'none') return undefined;
+    if ((await this.actualCompression()) !== 'none') return undefined;
     return this.openBlob();
   }
 }

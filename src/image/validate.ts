@@ -5,7 +5,8 @@ import { historyForLayers } from '../model/config.js';
 import { sha256 } from '../model/digest.js';
 import type { Image } from '../model/image.js';
 import { layerCompression, manifestFamily, MediaType } from '../model/media-types.js';
-import { decompressStream } from '../stream/compression.js';
+import { decompressStream, sniffCompression } from '../stream/compression.js';
+import { peek } from '../stream/peek.js';
 import { DigestingStream } from '../stream/verify.js';
 import { chain } from './blob-layer.js';
 import { tap } from '../stream/tap.js';
@@ -13,7 +14,7 @@ import { TarParser } from '../tar/reader.js';
 import type { Progress } from '../progress.js';
 
 export interface ValidationProblem {
-  code: ErrorCode | 'HISTORY_MISMATCH' | 'MEDIA_TYPE_MIXED';
+  code: ErrorCode | 'HISTORY_MISMATCH' | 'MEDIA_TYPE_MIXED' | 'COMPRESSION_MISMATCH';
   where: string;
   message: string;
 }
@@ -70,6 +71,9 @@ export async function validateImage(image: Image, opts: { layers?: boolean; prog
       opts.progress?.start(where, d.size);
       try {
         const raw = await layer.compressed({ verify: false });
+        const [head, rest] = await peek(raw, 4);
+        const actual = sniffCompression(head);
+        if (actual !== compression) add('COMPRESSION_MISMATCH', where, `media type ${d.mediaType} says ${compression} but the blob is ${actual === 'none' ? 'uncompressed' : actual}`);
         // Measure instead of verify, so one bad layer is described fully and the rest still run.
         const outer = new DigestingStream();
         const inner = new DigestingStream();
@@ -93,8 +97,8 @@ export async function validateImage(image: Image, opts: { layers?: boolean; prog
             }
           },
         });
-        const measured = tap(chain(raw, outer), opts.progress && ((n) => opts.progress!.advance(n)));
-        await pipeline(decompressStream(measured, compression, where), inner, sink);
+        const measured = tap(chain(rest, outer), opts.progress && ((n) => opts.progress!.advance(n)));
+        await pipeline(decompressStream(measured, actual, where), inner, sink);
         row.uncompressedSize = inner.bytes;
         row.entries = entries;
         if (outer.digest !== d.digest) add('DIGEST_MISMATCH', where, `blob hashes to ${outer.digest}`);

@@ -11,7 +11,7 @@ export interface RandomAccess {
   close(): Promise<void>;
 }
 
-const STREAM_CHUNK = 1024 * 1024;
+const STREAM_CHUNK = 2 * 1024 * 1024;
 
 /** A window [base, base+size) of an open file. Several windows can share one handle. */
 export class FileWindow implements RandomAccess {
@@ -51,7 +51,8 @@ export class FileWindow implements RandomAccess {
     let pos = offset;
     const end = offset + length;
     return new Readable({
-      highWaterMark: STREAM_CHUNK,
+      // Read ahead a few chunks so the disk works while the consumer hashes and writes.
+      highWaterMark: 4 * STREAM_CHUNK,
       async read() {
         try {
           if (pos >= end) {

@@ -22,7 +22,8 @@ export class VerifyingStream extends Transform {
   private count = 0;
 
   constructor(private readonly expect: Expectation) {
-    super();
+    // A few MB of buffer lets reading, hashing and writing overlap instead of taking turns.
+    super({ highWaterMark: 4 * 1024 * 1024 });
   }
 
   get bytes(): number {

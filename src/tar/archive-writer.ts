@@ -18,7 +18,27 @@ const MTIME = 0; // archives we write are reproducible: same image, same bytes
 /** Writes into a file with positional writes, so a member of unknown size gets its header patched afterwards. */
 export class TarFileWriter implements ArchiveWriter {
   private pos = 0;
+  private syncedAt = 0;
+  private syncing: Promise<void> | undefined;
   private constructor(private readonly fh: FileHandle, private readonly subject: string) {}
+
+  /**
+   * Starts writeback of what is written so far every 64 MB, in the background: the fsync at the end
+   * (needed before the rename that publishes the file) then finds little left to flush.
+   */
+  private backgroundSync(): void {
+    if (this.syncing || this.pos - this.syncedAt < 64 * 1024 * 1024) return;
+    const at = this.pos;
+    this.syncing = this.fh
+      .datasync()
+      .then(() => {
+        this.syncedAt = at;
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.syncing = undefined;
+      });
+  }
 
   static async create(path: string): Promise<TarFileWriter> {
     return new TarFileWriter(await open(path, 'wx'), path);
@@ -31,6 +51,7 @@ export class TarFileWriter implements ArchiveWriter {
       done += bytesWritten;
     }
     this.pos += buf.byteLength;
+    this.backgroundSync();
   }
 
   async addFile(name: string, data: Uint8Array): Promise<void> {
@@ -68,11 +89,13 @@ export class TarFileWriter implements ArchiveWriter {
 
   async finish(): Promise<void> {
     await this.put(END_OF_ARCHIVE);
+    await this.syncing;
     await this.fh.sync();
     await this.fh.close();
   }
 
   async abort(): Promise<void> {
+    await this.syncing;
     await this.fh.close().catch(() => {});
   }
 }

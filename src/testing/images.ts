@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleImage, defaultConfig, MemoryLayer } from '../image/memory.js';
 import type { HistoryEntry } from '../model/config.js';
@@ -40,7 +41,7 @@ export function randomImage(opts: RandomImageOptions = {}): Image {
       entries.push({ path: `layer${l}/file${f}.bin`, type: 'file', mode: 0o644, data: seededBytes(`${seed}:${l}:${f}`, opts.fileSize ?? 1024) });
     }
     layers.push(MemoryLayer.fromTar(tarFromEntries(entries), { compression: opts.compression ?? 'gzip', family: opts.family }));
-    history.push({ created_by: `random layer ${l}` });
+    history.push({ created: '1970-01-01T00:00:00Z', created_by: `random layer ${l}` });
   }
   return assembleImage({ layers, config: defaultConfig(history), family: opts.family });
 }
@@ -48,7 +49,7 @@ export function randomImage(opts: RandomImageOptions = {}): Image {
 /** An image whose layers are the given in-memory entry lists. */
 export function imageFromEntries(layerEntries: MemoryEntry[][], opts: { compression?: Compression; family?: 'oci' | 'docker'; config?: Parameters<typeof assembleImage>[0]['config'] } = {}): Image {
   const layers = layerEntries.map((entries) => MemoryLayer.fromTar(tarFromEntries(entries), { compression: opts.compression ?? 'gzip', family: opts.family }));
-  const history = layers.map((_, i) => ({ created_by: `layer ${i}` }));
+  const history = layers.map((_, i) => ({ created: '1970-01-01T00:00:00Z', created_by: `layer ${i}` }));
   return assembleImage({ layers, config: opts.config ?? defaultConfig(history), family: opts.family });
 }
 
@@ -63,7 +64,7 @@ export async function tarDirectoryToBuffer(dir: string, opts: DirectoryTarOption
 export async function imageFromDirectory(dir: string, opts: DirectoryTarOptions & { compression?: Compression; family?: 'oci' | 'docker'; cmd?: string[] } = {}): Promise<Image> {
   const tar = await tarDirectoryToBuffer(dir, opts);
   const layer = MemoryLayer.fromTar(tar, { compression: opts.compression ?? 'gzip', family: opts.family });
-  const config = defaultConfig([{ created_by: `layerwise: directory ${dir}` }]);
+  const config = defaultConfig([{ created: '1970-01-01T00:00:00Z', created_by: `layerwise: directory ${path.basename(dir)}` }]);
   if (opts.cmd) config.config = { ...(config.config ?? {}), Cmd: opts.cmd };
   return assembleImage({ layers: [layer], config, family: opts.family });
 }

@@ -30,15 +30,31 @@ export interface WriteOptions {
   progress?: Progress;
   /** Extra names to give the image where the destination has names (docker-archive RepoTags, engine tags). */
   names?: string[];
+  /** Per-layer compression for layout and registry destinations (overrides `compression`). */
+  layerCompression?: (index: number) => Compression | undefined;
 }
 
 /** Registry client settings; the registry transport defines what it reads from here. */
 export interface RegistryOptions {
+  /** USER:PASSWORD; wins over ~/.docker/config.json. */
   creds?: string;
+  /** Allow plain HTTP and unverified TLS. */
   insecure?: boolean;
+  /** PEM file of extra CA certificates to trust. */
   caFile?: string;
+  /** A docker config.json to take credentials from (default $DOCKER_CONFIG/config.json, ~/.docker/config.json). */
+  authFile?: string;
+  /** Layers uploaded at once (default 3). */
   parallel?: number;
   progress?: Progress;
+  /** Retries after transient failures (default 4), and the first backoff delay (default 250 ms, doubling). */
+  retries?: number;
+  retryDelayMs?: number;
+  /** A connection silent this long counts as dropped (default 60 s). */
+  timeoutMs?: number;
+  /** Blobs above this size are uploaded in PATCH chunks of chunkSize (defaults 16 MiB and 8 MiB). */
+  chunkThreshold?: number;
+  chunkSize?: number;
   [key: string]: unknown;
 }
 
@@ -107,11 +123,11 @@ export async function writeImage(image: Image, ref: string | ImageReference, opt
     }
     case 'oci': {
       const backend = await DirectoryBackend.open(r.path);
-      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, progress: opts.progress });
+      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, layerCompression: opts.layerCompression, progress: opts.progress });
     }
     case 'oci-archive': {
       const backend = await TarBackend.open(r.path);
-      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, progress: opts.progress });
+      return writeImageToLayout(image, backend, { tag: r.tag, compression: opts.compression, layerCompression: opts.layerCompression, progress: opts.progress });
     }
     case 'docker-daemon': {
       const tags = destinationNames(r, opts.names);

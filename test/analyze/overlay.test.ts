@@ -18,7 +18,7 @@ describe('scan and overlay', () => {
   it('normalises member names and decodes whiteouts', async () => {
     const [s] = await scans([[{ path: './', type: 'dir', mode: 0o755 }, { ...file('x', 3), path: './a//b/../x' }, whiteout('d/gone'), opaque('d')]]);
     expect(s!.entries.map((e) => [e.path, e.kind])).toEqual([['a/x', 'file'], ['d/gone', 'whiteout'], ['d', 'opaque']]);
-    expect(s!.entries[0]!.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(s!.entries[0]!.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(normalizeLayerPath('/usr/./bin/')).toBe('usr/bin');
     expect(normalizeLayerPath('../../etc/passwd')).toBe('etc/passwd');
   });

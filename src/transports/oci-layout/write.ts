@@ -15,6 +15,8 @@ export interface LayoutWriteOptions {
   tag?: string;
   /** Recompress layers to this; by default blobs are copied as they are, so every digest is kept. */
   compression?: Compression;
+  /** Per-layer override of `compression`. */
+  layerCompression?: (index: number) => Compression | undefined;
   progress?: Progress;
 }
 
@@ -50,7 +52,7 @@ export async function writeImageToLayout(image: Image, backend: LayoutBackend, o
     let layersChanged = false;
     for (let i = 0; i < image.layers.length; i++) {
       const layer = image.layers[i]!;
-      const want = opts.compression ?? layer.compression;
+      const want = opts.layerCompression?.(i) ?? opts.compression ?? layer.compression;
       const label = `layer ${i}`;
       opts.progress?.start(label, layer.descriptor.size);
       if (want === layer.compression) {

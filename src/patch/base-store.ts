@@ -1,0 +1,126 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LayerwiseError } from '../errors.js';
+import type { Digest } from '../model/digest.js';
+import type { Layer } from '../model/image.js';
+import { FileWindow, type RandomAccess } from '../stream/random-access.js';
+import { indexTarEntries } from '../tar/index-random.js';
+import { readTar } from '../tar/reader.js';
+import type { EntryRef } from './old-index.js';
+import type { Progress } from '../progress.js';
+
+export interface BaseEntryInfo {
+  header: Buffer;
+  size: number;
+  type: string;
+}
+
+/** Base content the decoder reads: headers of referenced layers and data of referenced entries. */
+export interface BaseProvider {
+  readonly layerCount: number;
+  info(ref: EntryRef): BaseEntryInfo;
+  data(ref: EntryRef, offset: number, length: number): Promise<Buffer>;
+}
+
+interface StoreLayer {
+  entries: BaseEntryInfo[];
+  dataOffsets: number[];
+  /** Where data is read from: the source's own uncompressed tar, or the spool of needed entries. */
+  ra: RandomAccess | undefined;
+}
+
+/**
+ * The site's base content for applying a patch. Layers the source can read at random positions are
+ * used in place (headers indexed by seeking); others (compressed blobs, engine streams) are read once,
+ * verified against their diffID, and only the entries the patch uses are kept in a temporary spool.
+ */
+export class BaseStore implements BaseProvider {
+  private readonly layers: (StoreLayer | undefined)[];
+  private spoolDir: string | undefined;
+
+  private constructor(count: number) {
+    this.layers = new Array(count).fill(undefined);
+  }
+
+  get layerCount(): number {
+    return this.layers.length;
+  }
+
+  /**
+   * `required` is the patch's list of base layers; `needed` says, per layer index, which entries' data the
+   * patch reads (headers of referenced layers are always kept).
+   */
+  static async open(required: { diffId: Digest }[], available: Map<Digest, Layer>, referenced: Map<number, Set<number>>, progress?: Progress): Promise<BaseStore> {
+    const store = new BaseStore(required.length);
+    try {
+      for (const [i, needed] of referenced) {
+        const r = required[i];
+        if (!r) throw new LayerwiseError('PATCH_CORRUPT', `patch references base layer ${i}, which its header does not list`);
+        const layer = available.get(r.diffId);
+        if (!layer) throw new LayerwiseError('PATCH_BASE_MISSING', `base layer ${r.diffId} is not in the given base images`);
+        store.layers[i] = await store.load(layer, needed, i, progress);
+      }
+      return store;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  private async load(layer: Layer, needed: Set<number>, i: number, progress?: Progress): Promise<StoreLayer> {
+    const ra = layer.randomAccess ? await layer.randomAccess() : undefined;
+    if (ra) {
+      const entries = await indexTarEntries(ra, `base layer ${layer.diffId}`);
+      return { entries: entries.map((e) => ({ header: e.headerBytes, size: e.size, type: e.type })), dataOffsets: entries.map((e) => e.dataOffset), ra };
+    }
+    // One verified pass: keep every header, copy the data of needed entries into a spool file.
+    this.spoolDir ??= await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-apply-'));
+    const spoolPath = path.join(this.spoolDir, `${i}.spool`);
+    const spool = createWriteStream(spoolPath, { highWaterMark: 1 << 20 });
+    const entries: BaseEntryInfo[] = [];
+    const dataOffsets: number[] = [];
+    let spooled = 0;
+    let keep = false;
+    progress?.start(`reading base layer ${layer.diffId.slice(7, 19)}`, layer.descriptor.size);
+    for await (const ev of readTar(await layer.uncompressed(), { subject: `base layer ${layer.diffId}` })) {
+      if (ev.kind === 'entry') {
+        keep = needed.has(entries.length);
+        entries.push({ header: ev.entry.headerBytes, size: ev.entry.size, type: ev.entry.type });
+        dataOffsets.push(keep ? spooled : -1);
+      } else if (ev.kind === 'data') {
+        progress?.advance(ev.chunk.length);
+        if (keep) {
+          spooled += ev.chunk.length;
+          if (!spool.write(ev.chunk)) await new Promise<void>((r) => spool.once('drain', () => r()));
+        }
+      }
+    }
+    progress?.done();
+    await new Promise<void>((resolve, reject) => spool.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    return { entries, dataOffsets, ra: await FileWindow.open(spoolPath) };
+  }
+
+  info(ref: EntryRef): BaseEntryInfo {
+    const l = this.layers[ref.layer];
+    const e = l?.entries[ref.entry];
+    if (!e) throw new LayerwiseError('PATCH_BASE_MISMATCH', `patch references entry ${ref.entry} of base layer ${ref.layer}, which the base does not have`);
+    return e;
+  }
+
+  async data(ref: EntryRef, offset: number, length: number): Promise<Buffer> {
+    const l = this.layers[ref.layer]!;
+    const at = l.dataOffsets[ref.entry]!;
+    const e = l.entries[ref.entry]!;
+    if (at < 0 || offset < 0 || offset + length > e.size) {
+      throw new LayerwiseError('PATCH_CORRUPT', `patch reads [${offset}, ${offset + length}) of base entry ${ref.layer}/${ref.entry} (${e.size} bytes)`);
+    }
+    return l.ra!.read(at + offset, length);
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.layers) await l?.ra?.close();
+    if (this.spoolDir) await rm(this.spoolDir, { recursive: true, force: true });
+  }
+}
