@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'BUNDLE_INVALID'
   | 'COMPOSE_INVALID'
   | 'COMPOSE_VARIABLE_MISSING'
+  // analyze
+  | 'ANALYZE_CONFIG_INVALID'
   // general
   | 'USAGE'
   | 'IO'

@@ -16,3 +16,8 @@ export { appendLayers } from './image/mutate.js';
 export { assembleImage, MemoryLayer } from './image/memory.js';
 export { randomImage, imageFromDirectory, imageFromEntries } from './testing/images.js';
 export type { Progress } from './progress.js';
+export { analyzeImage, type AnalyzeOptions, type Analysis } from './analyze/analyze.js';
+export type { AnalyzeReport, Finding, LayerReport, PackageReport, DuplicateGroup } from './analyze/report.js';
+export { diffImages, type DiffReport } from './analyze/diff.js';
+export { evaluateGate, parseLayerwiseYaml, type GateConfig, type GateResult } from './analyze/gate.js';
+export { renderAnalyzeHtml } from './report/html/analyze-html.js';
