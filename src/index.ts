@@ -15,3 +15,4 @@ export { appendLayers } from './image/mutate.js';
 export { assembleImage, MemoryLayer } from './image/memory.js';
 export { randomImage, imageFromDirectory, imageFromEntries } from './testing/images.js';
 export type { Progress } from './progress.js';
+export { parseDockerfile, type Dockerfile, type Stage, type Instruction, type BaseImage } from './dockerfile/index.js';
