@@ -122,6 +122,11 @@ export interface Instruction {
   heredocs: readonly Heredoc[];
   /** Variables visible to this instruction (for FROM: the global ARGs). */
   scope: VariableScope;
+  /**
+   * The working directory the instruction runs in, after earlier WORKDIRs of its stage (and of the
+   * stage it builds on). '/' when none was set here; a base image's own WORKDIR is not known.
+   */
+  workdir: string;
   /** Comment lines directly above the instruction (text after '#', trimmed), nearest last. */
   comments: readonly string[];
   /** RUN (and CMD/ENTRYPOINT/HEALTHCHECK CMD): the command. */
@@ -132,6 +137,8 @@ export interface Instruction {
   variables?: readonly VariableDefinition[];
   /** FROM. */
   base?: BaseImage;
+  /** USER: the user (and group) after substitution. */
+  user?: string;
   /** ONBUILD: the trigger instruction's keyword. */
   trigger?: string;
 }

@@ -160,3 +160,11 @@ describe('joinContinuations', () => {
     expect(joinContinuations(t, 0, t.length, '\\').text).toBe('a   b');
   });
 });
+
+describe('parseDockerfile: WORKDIR and USER', () => {
+  it('tracks the working directory per instruction, relative WORKDIRs included, across stages built on stages', () => {
+    const d = df(['FROM alpine:3.20 AS a', 'ENV BASE=/srv', 'WORKDIR $BASE', 'WORKDIR app/../www', 'RUN pwd', 'FROM a', 'RUN pwd', 'FROM alpine:3.20', 'USER ${U:-app}:app', 'RUN pwd']);
+    expect(d.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.workdir)).toEqual(['/srv/www', '/srv/www', '/']);
+    expect(d.instructions.find((i) => i.keyword === 'USER')!.user).toBe('app:app');
+  });
+});

@@ -74,6 +74,19 @@ export function joinContinuations(text: string, start: number, end: number, esca
   return { text: out, offsets, end: i };
 }
 
+/** Resolves a WORKDIR against the previous one, like Docker (a relative path is relative to it). */
+export function posixJoin(base: string, path: string): string {
+  if (/^[A-Za-z]:[\\/]/.test(path)) return path; // a Windows path
+  const parts = (path.startsWith('/') ? path : base + '/' + path).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return '/' + out.join('/');
+}
+
 function parseFlagOptions(value: string | null): Record<string, string> {
   const options: Record<string, string> = {};
   if (!value) return options;
@@ -113,8 +126,9 @@ class Builder {
   private global = new Map<string, { value: string | undefined; kind: 'arg' | 'env' | 'build-arg' }>();
   private scope: Map<string, { value: string | undefined; kind: 'arg' | 'env' | 'build-arg' }> = new Map();
   /** Final ENV scope and SHELL of each stage, for stages that build on an earlier one. */
-  private stageEnd: { scope: VariableScope; shell: readonly string[] }[] = [];
+  private stageEnd: { scope: VariableScope; shell: readonly string[]; workdir: string }[] = [];
   private shell: readonly string[] = DEFAULT_SHELL;
+  private workdir = '/';
   /** Source offset of each character of a heredoc body (plus its end). */
   private readonly heredocOffsets = new WeakMap<Heredoc, number[]>();
 
@@ -298,6 +312,7 @@ class Builder {
       flags,
       heredocs,
       scope: scopeBefore,
+      workdir: this.workdir,
       comments: this.commentsAbove(r.start.line),
     };
 
@@ -334,6 +349,14 @@ class Builder {
       case 'COPY':
       case 'ADD':
         ins.copy = this.copySpec(joined, flags, heredocs, lookup);
+        break;
+      case 'WORKDIR': {
+        const dir = expandWord(joined.text.trim(), lookup, this.escape).value;
+        if (dir) this.workdir = posixJoin(this.workdir, dir);
+        break;
+      }
+      case 'USER':
+        ins.user = expandWord(joined.text.trim(), lookup, this.escape).value;
         break;
       case 'ONBUILD': {
         const w = /^\s*(\S+)/.exec(joined.text);
@@ -384,12 +407,13 @@ class Builder {
     const parent = base.kind === 'stage' && base.stage !== undefined ? this.stageEnd[base.stage] : undefined;
     this.scope = new Map([...(parent?.scope ?? new Map())].filter(([, v]) => v.kind === 'env'));
     this.shell = parent?.shell ?? DEFAULT_SHELL;
+    this.workdir = parent?.workdir ?? '/';
     this.stageInstructions = [];
     this.stages.push({ index: this.stages.length, name, from: ins, base, instructions: this.stageInstructions });
   }
 
   private closeStage(): void {
-    if (this.stages.length) this.stageEnd[this.stages.length - 1] = { scope: this.scope, shell: this.shell };
+    if (this.stages.length) this.stageEnd[this.stages.length - 1] = { scope: this.scope, shell: this.shell, workdir: this.workdir };
   }
 
   finish(): void {
