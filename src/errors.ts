@@ -51,6 +51,9 @@ export type ErrorCode =
   | 'BUNDLE_INVALID'
   | 'COMPOSE_INVALID'
   | 'COMPOSE_VARIABLE_MISSING'
+  // lint
+  | 'LINT_CONFIG_INVALID'
+  | 'LINT_TARGET_NOT_FOUND'
   // general
   | 'USAGE'
   | 'IO'
