@@ -83,7 +83,7 @@ const WEIGHT_EXT = /\.(safetensors|pt|pth|ckpt|onnx|gguf|ggml|h5|hdf5|tflite|mlm
 /** Weight formats that are ambiguous (protobuf, generic binaries, pickles) count only from this size. */
 const AMBIGUOUS_WEIGHT = /\.(pb|bin|pkl|joblib|npz)$/i;
 const AMBIGUOUS_MIN = 1_000_000;
-const ARCHIVE_EXT = /\.(zip|tar|tgz|tar\.gz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zst|7z|rar|jar\.bak|iso|dmg)$/i;
+const ARCHIVE_EXT = /\.(zip|tar|tgz|tar\.gz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zst|7z|rar|jar|war|ear|iso|dmg)$/i;
 
 function fileCategory(name: string, size: number): ItemCategory | undefined {
   if (name === '.DS_Store' || name === 'Thumbs.db') return 'editor';

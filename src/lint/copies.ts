@@ -115,3 +115,20 @@ export function contextPathFor(imagePath: string, copies: readonly Instruction[]
   }
   return undefined;
 }
+
+/**
+ * RUN --mount=type=bind (without from=) makes context files visible to that one RUN, like a COPY
+ * that leaves no layer. Returned as COPY-shaped entries so contextPathFor can search them too.
+ */
+export function bindMountCopies(ins: Instruction): Instruction[] {
+  if (ins.keyword !== 'RUN') return [];
+  const out: Instruction[] = [];
+  for (const f of ins.flags) {
+    if (f.name !== 'mount' || f.options.type !== 'bind' || f.options.from !== undefined) continue;
+    const target = f.options.target ?? f.options.dst ?? f.options.destination;
+    if (!target) continue;
+    const source = f.options.source ?? f.options.src ?? '.';
+    out.push({ ...ins, keyword: 'COPY', copy: { sources: [source], destination: target, from: undefined, fromStage: undefined, heredoc: false } });
+  }
+  return out;
+}

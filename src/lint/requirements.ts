@@ -58,6 +58,11 @@ export function parseRequirements(text: string): RequirementsFile {
 
 /** A version operand for named installs: pip's `flask==3.0.2` pins, `flask` and `flask>=3` do not. */
 export function pipSpecPinned(spec: string): boolean {
+  if (/(^|@\s*)(git|hg|svn|bzr)\+/.test(spec)) {
+    // A VCS URL pins when it names a ref: ...repo.git@v1.4.0 (an @ after the last slash).
+    const url = spec.replace(/#.*$/, '');
+    return url.lastIndexOf('@') > url.lastIndexOf('/');
+  }
   const m = NAME.exec(spec.trim());
   if (!m) return true;
   const rest = (m[3] ?? '').split(';')[0]!.trim();

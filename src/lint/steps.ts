@@ -70,7 +70,7 @@ export function dependencyStep(inv: ToolInvocation): DependencyStep | undefined 
   switch (inv.tool) {
     case 'pip':
     case 'uv': {
-      if (inv.tool === 'uv' && sub === 'sync') return step('python', ['pyproject.toml', 'uv.lock']);
+      if (inv.tool === 'uv' && sub === 'sync') return step('python', ['pyproject.toml', 'uv.lock'], hasOption(inv, '--no-install-project'));
       if (!isPip(inv)) return undefined;
       const reqs = optionValues(inv, ...REQ_OPTS);
       if (reqs.length) return step('python', reqs);
@@ -78,7 +78,8 @@ export function dependencyStep(inv: ToolInvocation): DependencyStep | undefined 
       return undefined;
     }
     case 'poetry':
-      return sub === 'install' || sub === 'sync' ? step('python', ['pyproject.toml', 'poetry.lock']) : undefined;
+      // Without --no-root poetry also installs the project itself, which needs the source.
+      return sub === 'install' || sub === 'sync' ? step('python', ['pyproject.toml', 'poetry.lock'], hasOption(inv, '--no-root')) : undefined;
     case 'pipenv':
       return sub === 'install' || sub === 'sync' ? step('python', ['Pipfile', 'Pipfile.lock']) : undefined;
     case 'npm':
@@ -116,10 +117,12 @@ export function dependencyStep(inv: ToolInvocation): DependencyStep | undefined 
   }
 }
 
-/** Installs a package named on the command line, from a registry, with no manifest involved. */
+export const isVcsUrl = (v: string) => /^(git|hg|svn|bzr)\+/.test(v) || /^[\w.-]+\s*@\s*(git|hg|svn|bzr)\+/.test(v);
+
+/** Installs a package named on the command line (or a VCS URL), with no manifest involved. */
 export function namedInstall(inv: ToolInvocation): { packages: string[]; kind: 'pip' | 'npm' | 'gem' | 'go' | 'cargo' | 'yarn' | 'pnpm' } | undefined {
   if (isPip(inv)) {
-    const pkgs = pipOperands(inv).filter((v) => !isLocalOrUrl(v));
+    const pkgs = pipOperands(inv).filter((v) => isVcsUrl(v) || !isLocalOrUrl(v));
     return pkgs.length ? { packages: pkgs, kind: 'pip' } : undefined;
   }
   const ops = inv.operands.filter((w) => !w.dynamic).map((w) => w.value);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { optionValues, type ToolInvocation } from '../../dockerfile/commands.js';
 import type { Instruction, Stage } from '../../dockerfile/model.js';
-import { contextPathFor, isContextCopy, normaliseSource } from '../copies.js';
+import { bindMountCopies, contextPathFor, isContextCopy, normaliseSource } from '../copies.js';
 import type { RunFacts } from '../facts.js';
 import { parseRequirements, pipSpecPinned, type Requirement } from '../requirements.js';
 import { namedInstall } from '../steps.js';
@@ -26,7 +26,7 @@ function runsWithCopies(ctx: RuleContext): RunInStage[] {
       if (isContextCopy(ins)) copies.push(ins);
       if (ins.stage !== stage.index) continue;
       const run = ctx.facts.run(ins);
-      if (run) out.push({ run, stage, copies: [...copies] });
+      if (run) out.push({ run, stage, copies: [...copies, ...bindMountCopies(ins)] });
     }
   }
   return out;
@@ -241,7 +241,8 @@ export const missingLockfile: Rule = {
         seen.add(key);
         const span = ctx.facts.wordSpan(r.run.instruction, t.subcommandWord ?? t.programWord, t.nested);
         if (!inContext.length) {
-          out.push({ message: `${manifest} has no ${spec.locks.join(' or ')} beside it; \`${t.program} ${t.subcommand}\` resolves version ranges anew on every build`, span });
+          const what = spec.tool === 'go' ? `\`go ${t.subcommand}\` cannot verify module checksums and may resolve other versions` : `\`${t.program} ${t.subcommand}\` resolves version ranges anew on every build`;
+          out.push({ message: `${manifest} has no ${spec.locks.join(' or ')} beside it; ${what}`, span });
           continue;
         }
         const copied = spec.locks.some((l) => {

@@ -113,7 +113,7 @@ const MANIFEST_HINT: Record<Ecosystem, string> = {
 };
 
 function manifestsFor(step: DependencyStep): string {
-  if (step.ecosystem === 'python' && step.depsOnly && step.manifests.length && !step.manifests.includes('pyproject.toml')) return step.manifests.join(', ');
+  if (step.ecosystem === 'python' && step.manifests.length && !step.manifests.includes('setup.py')) return step.manifests.join(' and ');
   return MANIFEST_HINT[step.ecosystem];
 }
 
