@@ -5,32 +5,13 @@
  * context.json and generated into a temporary copy. Names ending in -good are well-written and must
  * produce no findings at all.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lintFile } from '../../src/lint/engine.js';
+import { cleanupCorpus, corpusNames as names, corpusRoot as root, materialise } from './corpus-files.js';
 
-const root = new URL('./corpus/', import.meta.url).pathname;
-const names = readdirSync(root).sort();
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/** A temporary copy of a corpus entry with its generated files. */
-export function materialise(name: string): string {
-  const dir = mkdtempSync('/tmp/lw-corpus-');
-  temps.push(dir);
-  cpSync(path.join(root, name), dir, { recursive: true });
-  const spec = path.join(dir, 'context.json');
-  if (existsSync(spec)) {
-    const gen = (JSON.parse(readFileSync(spec, 'utf8')) as { generate?: Record<string, string | number> }).generate ?? {};
-    for (const [rel, content] of Object.entries(gen)) {
-      const p = path.join(dir, rel);
-      mkdirSync(path.dirname(p), { recursive: true });
-      writeFileSync(p, typeof content === 'number' ? Buffer.alloc(content, 7) : content);
-    }
-  }
-  return dir;
-}
+afterAll(cleanupCorpus);
 
 describe('lint corpus', () => {
   it('has at least 20 Dockerfiles across ecosystems, several of them well-written', () => {
@@ -51,4 +32,3 @@ describe('lint corpus', () => {
   }
 });
 
-export { names as corpusNames, root as corpusRoot };
