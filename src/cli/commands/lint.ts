@@ -10,6 +10,7 @@ import { formatJson } from '../../lint/format/json.js';
 import { formatSarif } from '../../lint/format/sarif.js';
 import { formatTty } from '../../lint/format/tty.js';
 import { findDockerfiles } from '../../lint/targets.js';
+import { renderRulesDoc } from '../../lint/docs.js';
 import { SEVERITIES, type LintConfig, type Severity } from '../../lint/types.js';
 import { writeAtomically } from '../../stream/atomic.js';
 import { EXIT } from '../run.js';
@@ -57,7 +58,12 @@ export function register(program: Command): void {
     .option('--build-arg <name=value>', 'a build argument value (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--target <stage>', 'the stage to lint as the final image (like docker build --target)')
     .option('-v, --verbose', 'explain why each finding matters')
-    .action(async (paths: string[], flags: LintFlags) => {
+    .option('--list-rules', 'print every rule (id, severity, why, fix) as Markdown and exit')
+    .action(async (paths: string[], flags: LintFlags & { listRules?: boolean }) => {
+      if (flags.listRules) {
+        process.stdout.write(renderRulesDoc());
+        return;
+      }
       if (!['tty', 'json', 'sarif'].includes(flags.format)) throw new LayerwiseError('USAGE', `--format ${flags.format}: use tty, json or sarif`);
       if (flags.dryRun && !flags.fix) throw new LayerwiseError('USAGE', '--dry-run only goes with --fix');
       let config: LintConfig = await loadConfig(flags.config);
