@@ -168,3 +168,17 @@ describe('parseDockerfile: WORKDIR and USER', () => {
     expect(d.instructions.find((i) => i.keyword === 'USER')!.user).toBe('app:app');
   });
 });
+
+describe('parseDockerfile: directives vs comments', () => {
+  it('only syntax/escape/check written "# name=value" at the top are directives', () => {
+    const d = parseDockerfile('# layerwise ignore-file=LW103\n# syntax=docker/dockerfile:1\nFROM alpine:3.20\n');
+    expect(d.directives).toEqual([]);
+    expect(d.comments).toEqual([
+      { line: 1, text: 'layerwise ignore-file=LW103' },
+      { line: 2, text: 'syntax=docker/dockerfile:1' },
+    ]);
+    const e = parseDockerfile('# syntax=docker/dockerfile:1\n# layerwise ignore-file=LW103\nFROM alpine:3.20\n');
+    expect(e.directives).toEqual([{ name: 'syntax', value: 'docker/dockerfile:1', line: 1 }]);
+    expect(e.comments).toEqual([{ line: 2, text: 'layerwise ignore-file=LW103' }]);
+  });
+});

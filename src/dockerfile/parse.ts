@@ -21,6 +21,8 @@ export interface ParseOptions {
 export const KEYWORDS = ['ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'] as const;
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'] as const;
+/** Parser directives Docker knows; other "# name=value" lines at the top are comments. */
+const DIRECTIVES = ['syntax', 'escape', 'check'];
 
 interface Joined {
   text: string;
@@ -427,18 +429,33 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   const ast = DockerfileParser.parse(text);
   const escape = ast.getEscapeCharacter();
   const b = new Builder(text, escape, options.buildArgs ?? {});
-  for (const d of ast.getDirectives()) b.directiveLines.add(d.getRange().start.line + 1);
+  // dockerfile-ast reads any leading "# word ...=value" as a directive; Docker only knows a few
+  // names written "# name=value", and reads every other such line as a comment.
+  // Directives end at the first line that is not one: after a comment, "# syntax=..." is a comment too.
+  const candidates = [...ast.getDirectives()].sort((x, y) => x.getRange().start.line - y.getRange().start.line);
+  const directives: typeof candidates = [];
+  for (const d of candidates) {
+    const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(b.src.line(d.getRange().start.line + 1));
+    if (!m || !DIRECTIVES.includes(m[1]!.toLowerCase())) break;
+    directives.push(d);
+  }
+  for (const d of directives) b.directiveLines.add(d.getRange().start.line + 1);
+  const fakeDirectives = ast.getDirectives().filter((d) => !directives.includes(d)).map((d) => d.getRange().start.line + 1);
   for (const ins of ast.getInstructions()) b.add(ins);
   b.finish();
+  const comments = [
+    ...fakeDirectives.map((line) => ({ line, text: b.src.line(line).trim().replace(/^#\s?/, '').trim() })),
+    ...ast.getComments().filter((c) => !b.directiveLines.has(c.getRange().start.line + 1)).map((c) => ({ line: c.getRange().start.line + 1, text: c.getContent() })),
+  ].sort((x, y) => x.line - y.line);
   return {
     path: options.path,
     text,
     escape,
-    directives: ast.getDirectives().map((d) => ({ name: d.getName().toLowerCase(), value: d.getValue(), line: d.getRange().start.line + 1 })),
+    directives: directives.map((d) => ({ name: d.getName().toLowerCase(), value: d.getValue(), line: d.getRange().start.line + 1 })),
     globalArgs: b.globalArgs,
     stages: b.stages,
     instructions: b.instructions,
-    comments: ast.getComments().filter((c) => !b.directiveLines.has(c.getRange().start.line + 1)).map((c) => ({ line: c.getRange().start.line + 1, text: c.getContent() })),
+    comments,
     problems: b.problems,
   };
 }
