@@ -72,6 +72,7 @@ describe('--fix edits', () => {
     ['the first runs something in the background', 'RUN server & sleep 1\nRUN make'],
     ['exec form', 'RUN ["make"]\nRUN make test'],
     ['heredoc', 'RUN <<EOF\nmake\nEOF\nRUN make test'],
+    ['the shell is PowerShell', 'SHELL ["powershell", "-Command"]\nRUN make\nRUN make test'],
   ])('does not merge RUNs when %s', (_why, body) => {
     const text = `FROM alpine:3.20\n${body}\n`;
     const findings = relint(text).findings.filter((f) => f.ruleId === 'LW301');

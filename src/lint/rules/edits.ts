@@ -3,6 +3,12 @@ import type { ShellWord } from '../../dockerfile/shell.js';
 import type { Edit } from '../types.js';
 import type { Facts, RunFacts } from '../facts.js';
 
+/** `&&` chains and `rm -rf` mean what they say only in a POSIX shell (not PowerShell or cmd). */
+export function posixShell(shell: readonly string[]): boolean {
+  const exe = (shell[0] ?? '').split(/[\\/]/).pop()!.toLowerCase();
+  return ['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'busybox'].includes(exe);
+}
+
 /** Inserts ` text` right after a word of a RUN script; undefined when the word cannot be mapped to the Dockerfile. */
 export function insertAfter(facts: Facts, run: RunFacts, word: ShellWord | undefined, text: string, nested: boolean): Edit[] | undefined {
   if (!word || nested || !run.editable || run.instruction.command?.form !== 'shell') return undefined;
@@ -19,7 +25,7 @@ export function insertAfter(facts: Facts, run: RunFacts, word: ShellWord | undef
 export function appendCommand(facts: Facts, run: RunFacts, command: string): Edit[] | undefined {
   const ins = run.instruction;
   const c = ins.command;
-  if (!c || c.form !== 'shell' || !run.editable || run.script.unterminated) return undefined;
+  if (!c || c.form !== 'shell' || !run.editable || run.script.unterminated || !posixShell(c.shell)) return undefined;
   const cmds = run.script.commands;
   const lastCmd = cmds[cmds.length - 1];
   if (!lastCmd || (lastCmd.after !== undefined && lastCmd.after !== '\n')) return undefined;

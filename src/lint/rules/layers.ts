@@ -5,6 +5,7 @@ import type { Facts, RunFacts } from '../facts.js';
 import { dependencyStep, isOsInstall, namedInstall, type DependencyStep, type Ecosystem } from '../steps.js';
 import type { Edit, RawFinding, Rule, RuleContext } from '../types.js';
 import { optional } from './apt.js';
+import { posixShell } from './edits.js';
 import { shippedStages } from './scope.js';
 
 /** Builtins whose effect carries over to the next command of the same shell (so merging RUNs would change meaning). */
@@ -38,7 +39,7 @@ function mergeEdit(facts: Facts, first: RunFacts, second: RunFacts): Edit[] | un
   const a = first.instruction;
   const b = second.instruction;
   if (a.command?.form !== 'shell' || b.command?.form !== 'shell' || !first.editable || !second.editable) return undefined;
-  if (first.script.unterminated || second.script.unterminated || b.argsOffset === undefined) return undefined;
+  if (first.script.unterminated || second.script.unterminated || b.argsOffset === undefined || !posixShell(a.command.shell)) return undefined;
   const text = facts.dockerfile.text;
   if (text.slice(a.span.end.offset, b.span.start.offset).trim() !== '') return undefined;
   if (first.script.commands.some((c) => (c.argv.length === 0 && c.assignments.length > 0) || STATEFUL.has(c.argv[0]?.value ?? ''))) return undefined;
