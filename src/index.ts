@@ -16,3 +16,4 @@ export { assembleImage, MemoryLayer } from './image/memory.js';
 export { randomImage, imageFromDirectory, imageFromEntries } from './testing/images.js';
 export type { Progress } from './progress.js';
 export { parseDockerfile, type Dockerfile, type Stage, type Instruction, type BaseImage } from './dockerfile/index.js';
+export { lint, lintFile, fixDockerfile, fixFile, scanContext, loadConfig as loadLintConfig, RULES as LINT_RULES, type LintResult, type Finding, type LintConfig } from './lint/index.js';
