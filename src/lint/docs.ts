@@ -8,6 +8,8 @@ const CATEGORY_TITLE: Record<RuleCategory, string> = {
   packages: 'Package managers',
   layers: 'Layers and build cache',
   'final-stage': 'Final image',
+  instructions: 'Instructions',
+  secrets: 'Secrets',
   context: 'Build context',
   drift: 'Dependency drift',
 };
@@ -46,14 +48,14 @@ contains, what the build context sends, and dependency versions that drift.
 |---|---|---|---|
 `;
   for (const r of RULES) out += `| [${r.meta.id}](#${r.meta.id.toLowerCase()}) | ${r.meta.severity} | ${r.meta.fixable ? 'yes' : ''} | ${r.meta.title} |\n`;
-  let category: RuleCategory | undefined;
-  for (const r of RULES) {
-    if (r.meta.category !== category) {
-      category = r.meta.category;
-      out += `\n## ${CATEGORY_TITLE[category]}\n`;
+  for (const category of Object.keys(CATEGORY_TITLE) as RuleCategory[]) {
+    const rules = RULES.filter((r) => r.meta.category === category);
+    if (!rules.length) continue;
+    out += `\n## ${CATEGORY_TITLE[category]}\n`;
+    for (const r of rules) {
+      out += `\n### ${r.meta.id}\n\n**${r.meta.title}** (\`${r.meta.name}\`): ${r.meta.severity}${r.meta.fixable ? ', fixable with `--fix`' : ''}.\n\n`;
+      out += `- **Why:** ${r.meta.why}\n- **Fix:** ${r.meta.fix}\n`;
     }
-    out += `\n### ${r.meta.id}\n\n**${r.meta.title}** (\`${r.meta.name}\`): ${r.meta.severity}${r.meta.fixable ? ', fixable with `--fix`' : ''}.\n\n`;
-    out += `- **Why:** ${r.meta.why}\n- **Fix:** ${r.meta.fix}\n`;
   }
   return out;
 }

@@ -12,7 +12,7 @@ export function severityRank(s: Severity): number {
   return s === 'error' ? 3 : s === 'warning' ? 2 : 1;
 }
 
-export type RuleCategory = 'syntax' | 'base-image' | 'packages' | 'layers' | 'final-stage' | 'context' | 'drift';
+export type RuleCategory = 'syntax' | 'base-image' | 'packages' | 'layers' | 'final-stage' | 'instructions' | 'secrets' | 'context' | 'drift';
 
 export interface RuleMeta {
   /** LWnnn; never reused for a different check. */

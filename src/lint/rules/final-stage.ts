@@ -1,4 +1,4 @@
-/** LW401-LW409: what the final image contains and how it runs. */
+/** LW401-LW409: what the final image contains and how it runs; instruction hygiene; secrets in ENV/ARG. */
 import type { BaseImage, Instruction } from '../../dockerfile/model.js';
 import { expandWord } from '../../dockerfile/variables.js';
 import { isContextCopy } from '../copies.js';
@@ -113,7 +113,7 @@ const REMOTE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)|\.git(#.*)?$/;
 
 export const addInsteadOfCopy: Rule = {
   meta: {
-    id: 'LW404', name: 'add-instead-of-copy', severity: 'warning', category: 'final-stage', fixable: false,
+    id: 'LW404', name: 'add-instead-of-copy', severity: 'warning', category: 'instructions', fixable: false,
     title: 'ADD used where COPY does the job',
     why: 'ADD also downloads URLs and unpacks local tar archives, so a reader cannot tell what it does without knowing the files; COPY does exactly one thing.',
     fix: 'Use COPY for local files and folders; keep ADD only to unpack a local tar archive or fetch a URL with --checksum.',
@@ -134,7 +134,7 @@ export function looksSecret(name: string): boolean {
 
 export const secretEnv: Rule = {
   meta: {
-    id: 'LW405', name: 'secret-in-env', severity: 'error', category: 'final-stage', fixable: false,
+    id: 'LW405', name: 'secret-in-env', severity: 'error', category: 'secrets', fixable: false,
     title: 'Secret-looking value set with ENV',
     why: 'ENV values are stored in the image configuration: anyone who can pull the image reads them with docker inspect, in every registry and cache the image reaches.',
     fix: 'Pass secrets at run time (environment, mounted files, a secret manager); for build-time use, RUN --mount=type=secret,id=name reads it without storing it.',
@@ -154,7 +154,7 @@ export const secretEnv: Rule = {
 
 export const secretArg: Rule = {
   meta: {
-    id: 'LW406', name: 'secret-in-arg', severity: 'warning', category: 'final-stage', fixable: false,
+    id: 'LW406', name: 'secret-in-arg', severity: 'warning', category: 'secrets', fixable: false,
     title: 'Secret-looking build argument',
     why: 'Build arguments are recorded in the image history (docker history shows them for every RUN that used them) and in the build cache.',
     fix: 'Use a build secret: RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci, with docker build --secret id=npm_token,env=NPM_TOKEN.',
@@ -187,7 +187,7 @@ export const missingHealthcheck: Rule = {
 
 export const maintainer: Rule = {
   meta: {
-    id: 'LW408', name: 'maintainer-deprecated', severity: 'warning', category: 'final-stage', fixable: false,
+    id: 'LW408', name: 'maintainer-deprecated', severity: 'warning', category: 'instructions', fixable: false,
     title: 'MAINTAINER is deprecated',
     why: 'MAINTAINER has been deprecated since Docker 1.13; tools read the OCI label instead.',
     fix: 'Use LABEL org.opencontainers.image.authors="name <email>".',
@@ -197,7 +197,7 @@ export const maintainer: Rule = {
 
 export const relativeWorkdir: Rule = {
   meta: {
-    id: 'LW409', name: 'relative-workdir', severity: 'warning', category: 'final-stage', fixable: false,
+    id: 'LW409', name: 'relative-workdir', severity: 'warning', category: 'instructions', fixable: false,
     title: 'Relative WORKDIR',
     why: 'A relative WORKDIR is resolved against whatever the previous WORKDIR was, including one set by the base image; a base image update can silently move your files.',
     fix: 'Use an absolute path: WORKDIR /app.',
