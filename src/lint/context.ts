@@ -101,6 +101,8 @@ function fileCategory(name: string, size: number): ItemCategory | undefined {
 export interface ScanOptions {
   /** The Dockerfile path: `<Dockerfile>.dockerignore` beside it wins over the context's .dockerignore (BuildKit). */
   dockerfile?: string;
+  /** Called for every file (and symlink) that would be sent, as it is found. */
+  onSent?: (rel: string, size: number) => void;
 }
 
 /** Reads the ignore patterns that apply, and from where. */
@@ -181,6 +183,7 @@ export async function scanContext(root: string, options: ScanOptions = {}): Prom
       }
       size += bytes;
       files++;
+      options.onSent?.(childRel, bytes);
       if (!rel) topLevel.set(ent.name, bytes);
       const cat = fileCategory(ent.name, bytes);
       if (cat && !insideItem(childRel)) items.push({ path: childRel, kind: 'file', category: cat, size: bytes, files: 1 });
