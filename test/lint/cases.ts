@@ -81,7 +81,7 @@ export const CASES: Record<string, Case> = {
   LW208: {
     bad: { df: lines('FROM debian:12', 'RUN apt-get update && apt-get install -y --no-install-recommends curl', 'RUN apt-get clean && rm -rf /var/lib/apt/lists/*') },
     at: [3],
-    good: { df: lines('FROM debian:12', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get clean && rm -rf /var/lib/apt/lists/*') },
+    good: { df: lines('FROM debian:12', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get clean && rm -rf /var/lib/apt/lists/*', 'COPY nginx.conf /etc/nginx/', 'RUN rm /etc/nginx/conf.d/default.conf') },
   },
   LW209: {
     bad: { df: lines('FROM node:20-slim', 'RUN npm ci --omit=dev', 'RUN yarn install --frozen-lockfile') },
