@@ -21,3 +21,5 @@ export type { AnalyzeReport, Finding, LayerReport, PackageReport, DuplicateGroup
 export { diffImages, type DiffReport } from './analyze/diff.js';
 export { evaluateGate, parseLayerwiseYaml, type GateConfig, type GateResult } from './analyze/gate.js';
 export { renderAnalyzeHtml } from './report/html/analyze-html.js';
+export { parseDockerfile, type Dockerfile, type Stage, type Instruction, type BaseImage } from './dockerfile/index.js';
+export { lint, lintFile, fixDockerfile, fixFile, scanContext, loadConfig as loadLintConfig, RULES as LINT_RULES, type LintResult, type Finding as LintFinding, type LintConfig } from './lint/index.js';
