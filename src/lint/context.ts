@@ -8,7 +8,7 @@
  */
 import { opendir, lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as dockerignore from '@balena/dockerignore';
+import { ignoreMatcher, readIgnoreFile } from '../dockerfile/ignore.js';
 import { asLayerwiseError } from '../errors.js';
 
 export type ItemCategory = 'vcs' | 'dependencies' | 'editor' | 'cache' | 'model-weights' | 'logs' | 'archives' | 'secrets';
@@ -44,9 +44,6 @@ export interface BuildContext {
   dirs: ReadonlySet<string>;
 }
 
-type IgnoreFactory = () => { add(p: string[]): { ignores(p: string): boolean } };
-// A CommonJS module whose function is both module.exports and .default; take it either way.
-const ignore: IgnoreFactory = ((dockerignore as unknown as { default: IgnoreFactory }).default ?? dockerignore) as IgnoreFactory;
 
 export const MANIFEST_MAX = 256 * 1024;
 
@@ -105,32 +102,12 @@ export interface ScanOptions {
   onSent?: (rel: string, size: number) => void;
 }
 
-/** Reads the ignore patterns that apply, and from where. */
-export async function readIgnoreFile(root: string, dockerfile?: string): Promise<{ file: string | undefined; patterns: string[] }> {
-  const candidates: { file: string; show: string }[] = [];
-  if (dockerfile) candidates.push({ file: dockerfile + '.dockerignore', show: path.relative(root, dockerfile + '.dockerignore') || path.basename(dockerfile) + '.dockerignore' });
-  candidates.push({ file: path.join(root, '.dockerignore'), show: '.dockerignore' });
-  for (const c of candidates) {
-    let text: string;
-    try {
-      text = await readFile(c.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw asLayerwiseError(err, c.file);
-    }
-    const patterns = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
-    return { file: c.show, patterns };
-  }
-  return { file: undefined, patterns: [] };
-}
+export { readIgnoreFile };
 
 /** Walks the context. Memory stays bounded by the directory depth and the number of reported items. */
 export async function scanContext(root: string, options: ScanOptions = {}): Promise<BuildContext> {
   const { file: ignoreFile, patterns } = await readIgnoreFile(root, options.dockerfile);
-  const ig = ignore().add(patterns);
+  const ig = { ignores: ignoreMatcher(patterns) };
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
   let totalSize = 0;
   let totalFiles = 0;
