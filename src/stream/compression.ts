@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { CompressStream, DecompressStream } from 'zstd-napi';
@@ -21,7 +21,13 @@ const BOMB_FREE_BYTES = 64 * 1024 * 1024;
 
 class RatioGuard extends Transform {
   private out = 0;
-  constructor(private readonly input: () => number, private readonly maxRatio: number, private readonly subject: string) {
+  constructor(
+    private readonly input: () => number,
+    private readonly maxRatio: number,
+    private readonly subject: string,
+    /** Input bytes the codec used; less than it was given means data after the end of the compressed stream. */
+    private readonly consumed: (() => number) | undefined,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
@@ -32,6 +38,16 @@ class RatioGuard extends Transform {
       return;
     }
     cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const used = this.consumed?.();
+    const given = this.input();
+    if (used !== undefined && used < given) {
+      // zlib stops quietly at the end of the last gzip member; Go's reader (docker, containerd) fails instead.
+      cb(new LayerwiseError('COMPRESSION_INVALID', `${this.subject}: ${given - used} bytes of data after the end of the gzip stream`, { subject: this.subject }));
+      return;
+    }
+    cb();
   }
 }
 
@@ -44,21 +60,26 @@ class Counter extends Transform {
 }
 
 /**
- * Decompresses a stream. Errors from the codec become COMPRESSION_INVALID naming the subject; trailing
- * garbage after a gzip member is refused (zlib would otherwise silently stop or misread it).
+ * Decompresses a stream. Every failure reaches the reader as one LayerwiseError: codec errors become
+ * COMPRESSION_INVALID naming the subject, data after the end of a gzip stream is refused, and output
+ * past maxRatio times the input is refused as a bomb.
  */
 export function decompressStream(input: Readable, compression: Compression, subject: string, maxRatio = DEFAULT_MAX_RATIO): Readable {
   if (compression === 'none') return input;
   const counter = new Counter();
-  const codec: Transform =
-    compression === 'gzip'
-      ? zlib.createGunzip({ chunkSize: 256 * 1024 })
-      : (new DecompressStream() as unknown as Transform);
-  const guard = new RatioGuard(() => counter.count, maxRatio, subject);
-  const out = pipeline(input, counter, codec, guard, (err) => {
-    if (err && !guard.destroyed) guard.destroy(translateCodecError(err, compression, subject));
+  const gunzip = compression === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : undefined;
+  const codec: Transform = gunzip ?? (new DecompressStream() as unknown as Transform);
+  const guard = new RatioGuard(() => counter.count, maxRatio, subject, gunzip && (() => gunzip.bytesWritten));
+  // The reader gets its own end of the chain: pipeline would hand it the codec's raw error before translation.
+  const out = new PassThrough();
+  pipeline(input, counter, codec, guard, (err) => {
+    if (err) out.destroy(translateCodecError(err, compression, subject));
   });
-  return out as unknown as Readable;
+  guard.pipe(out);
+  out.on('close', () => {
+    if (!guard.readableEnded) guard.destroy();
+  });
+  return out;
 }
 
 function translateCodecError(err: Error, compression: Compression, subject: string): Error {
