@@ -63,4 +63,22 @@ describe('tar reader', () => {
     expectCode(bad, 'TAR_BAD_CHECKSUM');
     expectCode(Buffer.concat([tar, Buffer.from('junk'.repeat(128))]), 'TAR_TRAILING_DATA');
   });
+
+  it('bounds extension headers per entry and over the whole archive (they are held in memory)', () => {
+    const code = (buf: Buffer, opts: { maxExtensionBytes?: number; maxTotalExtensionBytes?: number } = {}) => {
+      try {
+        const p = new TarParser({ subject: 't', ...opts });
+        p.end(p.write(buf));
+        return 'ok';
+      } catch (err) {
+        return isLayerwiseError(err) ? err.code : String(err);
+      }
+    };
+    const record = (n: number) => ({ 'LW.pad': 'x'.repeat(n) });
+    const one = tarFromEntries([{ path: 'a', type: 'file', data: Buffer.from('a'), pax: record(2 * 1024 * 1024) }]);
+    expect(code(one)).toBe('TAR_HEADER_TOO_LARGE');
+    const many = tarFromEntries(Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, type: 'file' as const, data: Buffer.alloc(0), pax: record(100_000) })));
+    expect(code(many)).toBe('ok');
+    expect(code(many, { maxTotalExtensionBytes: 3_000_000 })).toBe('TAR_HEADER_TOO_LARGE');
+  });
 });

@@ -43,11 +43,14 @@ export interface TarReadOptions {
   subject: string;
   /** Upper bound for PAX and GNU long-name data of one entry. */
   maxExtensionBytes?: number;
+  /** Upper bound for PAX and GNU long-name data over the whole archive (they are held in memory with their entries). */
+  maxTotalExtensionBytes?: number;
   /** Upper bound of all-zero bytes accepted after the end-of-archive marker (GNU tar pads to 10 KiB records). */
   maxTrailerBytes?: number;
 }
 
 const DEFAULT_MAX_EXTENSION = 1024 * 1024;
+const DEFAULT_MAX_TOTAL_EXTENSION = 64 * 1024 * 1024;
 const DEFAULT_MAX_TRAILER = 1024 * 1024;
 
 type State =
@@ -77,11 +80,14 @@ export class TarParser {
   private trailerOffset = -1;
   private trailerBytes = 0;
   private readonly maxExt: number;
+  private readonly maxTotalExt: number;
+  private extTotal = 0;
   private readonly maxTrailer: number;
   private ended = false;
 
   constructor(private readonly opts: TarReadOptions) {
     this.maxExt = opts.maxExtensionBytes ?? DEFAULT_MAX_EXTENSION;
+    this.maxTotalExt = opts.maxTotalExtensionBytes ?? DEFAULT_MAX_TOTAL_EXTENSION;
     this.maxTrailer = opts.maxTrailerBytes ?? DEFAULT_MAX_TRAILER;
   }
 
@@ -233,6 +239,11 @@ export class TarParser {
       case 'gnu-longlink': {
         if (h.size > this.maxExt) {
           throw new LayerwiseError('TAR_HEADER_TOO_LARGE', `${subject}: ${h.size}-byte extension header is over the ${this.maxExt}-byte limit`, { subject });
+        }
+        // Each one is small, but thousands compress to nothing and would all be held in memory.
+        this.extTotal += h.size;
+        if (this.extTotal > this.maxTotalExt) {
+          throw new LayerwiseError('TAR_HEADER_TOO_LARGE', `${subject}: extension headers add up to over the ${this.maxTotalExt}-byte limit for one archive`, { subject });
         }
         const padding = paddingFor(h.size);
         const total = h.size + padding;
