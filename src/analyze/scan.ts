@@ -2,6 +2,7 @@ import { PassThrough, pipeline, type Readable } from 'node:stream';
 import xxhash from 'xxhash-wasm';
 import { asLayerwiseError } from '../errors.js';
 import type { Layer } from '../model/image.js';
+import { LayerSafety } from '../tar/layer-safety.js';
 import { TarParser, type TarEvent } from '../tar/reader.js';
 import { baseName, normalizeLayerPath, parentOf } from './paths.js';
 
@@ -71,6 +72,8 @@ export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, in
   const x = await xxh();
   let hasher = x.create64();
   const parser = new TarParser({ subject });
+  // A layer that could escape its root or be read two ways has no single filesystem to report on.
+  const safety = new LayerSafety(subject);
   const entries: ScannedEntry[] = [];
   const events: TarEvent[] = [];
   let current: ScannedEntry | undefined;
@@ -80,6 +83,7 @@ export async function scanTarStream(stream: Readable | AsyncIterable<Buffer>, in
     switch (ev.kind) {
       case 'entry': {
         const e = ev.entry;
+        safety.check(e);
         const path = normalizeLayerPath(e.path);
         const name = baseName(path);
         let rec: ScannedEntry;

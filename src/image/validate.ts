@@ -11,6 +11,7 @@ import { DigestingStream } from '../stream/verify.js';
 import { chain } from './blob-layer.js';
 import { tap } from '../stream/tap.js';
 import { TarParser } from '../tar/reader.js';
+import { LayerSafety } from '../tar/layer-safety.js';
 import type { Progress } from '../progress.js';
 
 export interface ValidationProblem {
@@ -69,6 +70,9 @@ export async function validateImage(image: Image, opts: { layers?: boolean; prog
     }
     if (opts.layers !== false && compression !== undefined) {
       opts.progress?.start(where, d.size);
+      // Content that could escape or be read two ways is reported, and the layer still measured.
+      const safety = new LayerSafety(where);
+      let unsafe: ValidationProblem | undefined;
       try {
         const raw = await layer.compressed({ verify: false });
         const [head, rest] = await peek(raw, 4);
@@ -82,7 +86,18 @@ export async function validateImage(image: Image, opts: { layers?: boolean; prog
         const sink = new Writable({
           write(chunk: Buffer, _e, cb) {
             try {
-              for (const ev of parser.write(chunk)) if (ev.kind === 'entry') entries++;
+              for (const ev of parser.write(chunk)) {
+                if (ev.kind !== 'entry') continue;
+                entries++;
+                if (!unsafe) {
+                  try {
+                    safety.check(ev.entry);
+                  } catch (err) {
+                    if (!isLayerwiseError(err)) throw err;
+                    unsafe = { code: err.code, where, message: err.message };
+                  }
+                }
+              }
               cb();
             } catch (err) {
               cb(err as Error);
@@ -110,6 +125,7 @@ export async function validateImage(image: Image, opts: { layers?: boolean; prog
       } finally {
         opts.progress?.done();
       }
+      if (unsafe) problems.push(unsafe);
     }
     row.ok = problems.length === before;
   }

@@ -12,6 +12,7 @@ import { parseManifest } from '../model/manifest.js';
 import { layerCompression, layerMediaType, manifestFamily, type Compression } from '../model/media-types.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { VerifyingStream } from '../stream/verify.js';
+import { LayerSafetyStream } from '../tar/layer-safety.js';
 import { openImage, writeImage, type OpenOptions, type WriteOptions, type WriteResult } from '../transports/index.js';
 import type { Progress } from '../progress.js';
 import { BaseStore } from './base-store.js';
@@ -165,6 +166,8 @@ export class PatchSession {
     const gen = decodeLayer(cursors, this.store, subject);
     return chain(
       Readable.from(gen, { objectMode: false }),
+      // The patch is only as trustworthy as its maker: the rebuilt tar gets the same checks as any layer.
+      new LayerSafetyStream(subject),
       new VerifyingStream({ digest: pl.diffId, size: pl.size, subject: `${subject} rebuilt from the base (the base differs from the one the patch was made against)`, mismatchCode: 'PATCH_BASE_MISMATCH' }),
     );
   }

@@ -7,7 +7,7 @@ import type { Digest } from '../model/digest.js';
 import type { Layer } from '../model/image.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { indexTarEntries } from '../tar/index-random.js';
-import { readTar } from '../tar/reader.js';
+import { checkLayerEntries, readLayerTar } from '../tar/layer-safety.js';
 import type { EntryRef } from './old-index.js';
 import type { Progress } from '../progress.js';
 
@@ -73,6 +73,7 @@ export class BaseStore implements BaseProvider {
     const ra = layer.randomAccess ? await layer.randomAccess() : undefined;
     if (ra) {
       const entries = await indexTarEntries(ra, `base layer ${layer.diffId}`);
+      checkLayerEntries(entries, `base layer ${layer.diffId}`);
       return { entries: entries.map((e) => ({ header: e.headerBytes, size: e.size, type: e.type })), dataOffsets: entries.map((e) => e.dataOffset), ra };
     }
     // One verified pass: keep every header, copy the data of needed entries into a spool file.
@@ -84,7 +85,7 @@ export class BaseStore implements BaseProvider {
     let spooled = 0;
     let keep = false;
     progress?.start(`reading base layer ${layer.diffId.slice(7, 19)}`, layer.descriptor.size);
-    for await (const ev of readTar(await layer.uncompressed(), { subject: `base layer ${layer.diffId}` })) {
+    for await (const ev of readLayerTar(await layer.uncompressed(), { subject: `base layer ${layer.diffId}` })) {
       if (ev.kind === 'entry') {
         keep = needed.has(entries.length);
         entries.push({ header: ev.entry.headerBytes, size: ev.entry.size, type: ev.entry.type });

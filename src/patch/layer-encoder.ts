@@ -6,7 +6,8 @@ import { ByteWriter } from '../delta/bytes.js';
 import { encodeDelta, SourceIndex } from '../delta/encode.js';
 import type { Layer } from '../model/image.js';
 import { paddingFor } from '../tar/header.js';
-import { readTar, type TarEntry } from '../tar/reader.js';
+import type { TarEntry } from '../tar/reader.js';
+import { readLayerTar } from '../tar/layer-safety.js';
 import { contentHasher, type ContentHasher } from './content-hash.js';
 import { encodeHeader } from './header-codec.js';
 import type { EntryRef, OldIndex } from './old-index.js';
@@ -108,7 +109,7 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
     return list[0];
   };
 
-  for await (const ev of readTar(stream, { subject: `layer ${layer.diffId}` })) {
+  for await (const ev of readLayerTar(stream, { subject: `layer ${layer.diffId}` })) {
     if (ev.kind === 'entry') {
       current = { entry: ev.entry, ref: chooseRef(entryKey(ev.entry.path)), data: new EntryData(tmpDir), hasher: contentHasher() };
       size += ev.entry.headerBytes.length;

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { Digest } from '../model/digest.js';
 import type { Layer } from '../model/image.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
-import { readTar } from '../tar/reader.js';
+import { readLayerTar } from '../tar/layer-safety.js';
 import { contentHasher, initContentHash } from './content-hash.js';
 import { entryKey, nameShape } from './paths.js';
 import type { Progress } from '../progress.js';
@@ -89,7 +89,7 @@ export class OldIndex {
     let size = 0;
     progress?.start(`indexing base layer ${layer.diffId.slice(7, 19)}`, layer.uncompressedSize ?? layer.descriptor.size);
     const stream = await layer.uncompressed();
-    for await (const ev of readTar(spool ? teeTo(stream, spool) : stream, { subject: `base layer ${layer.diffId}` })) {
+    for await (const ev of readLayerTar(spool ? teeTo(stream, spool) : stream, { subject: `base layer ${layer.diffId}` })) {
       if (ev.kind === 'entry') {
         hasher = contentHasher();
         const e = ev.entry;

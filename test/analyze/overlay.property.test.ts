@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeLayers, walk } from '../../src/analyze/overlay.js';
 import { scanTarStream, type LayerScan } from '../../src/analyze/scan.js';
 import { computeWaste } from '../../src/analyze/waste.js';
+import { LayerSafety } from '../../src/tar/layer-safety.js';
 import { tarFromEntries, type MemoryEntry } from '../../src/tar/writer.js';
 
 type Op = { kind: 'file'; path: string; size: number } | { kind: 'dir'; path: string } | { kind: 'whiteout'; path: string } | { kind: 'opaque'; path: string };
@@ -88,7 +89,19 @@ const layer = fc.array(op, { maxLength: 6 }).map((ops) => {
     kept.push(o);
   }
   const written = new Set(kept.filter((o) => o.kind === 'file' || o.kind === 'dir').map((o) => o.path));
-  return kept.filter((o) => o.kind !== 'whiteout' || ![...written].some((w) => w === o.path || w.startsWith(o.path + '/')));
+  // And only layers a reader accepts: no path below a file of the same layer, opaque markers before what they would hide.
+  const safety = new LayerSafety('generated');
+  return kept
+    .filter((o) => o.kind !== 'whiteout' || ![...written].some((w) => w === o.path || w.startsWith(o.path + '/')))
+    .filter((o) => {
+      const e = toEntries([o])[0]!;
+      try {
+        safety.check({ path: e.path, linkpath: '', type: e.type });
+        return true;
+      } catch {
+        return false;
+      }
+    });
 });
 
 describe('overlay against a plain reference model', () => {

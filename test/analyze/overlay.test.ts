@@ -16,7 +16,7 @@ const paths = (s: LayerScan[]) => [...walk(mergeLayers(s).root, '')].map(([p]) =
 
 describe('scan and overlay', () => {
   it('normalises member names and decodes whiteouts', async () => {
-    const [s] = await scans([[{ path: './', type: 'dir', mode: 0o755 }, { ...file('x', 3), path: './a//b/../x' }, whiteout('d/gone'), opaque('d')]]);
+    const [s] = await scans([[{ path: './', type: 'dir', mode: 0o755 }, { ...file('x', 3), path: './a//./x' }, whiteout('d/gone'), opaque('d')]]);
     expect(s!.entries.map((e) => [e.path, e.kind])).toEqual([['a/x', 'file'], ['d/gone', 'whiteout'], ['d', 'opaque']]);
     expect(s!.entries[0]!.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(normalizeLayerPath('/usr/./bin/')).toBe('usr/bin');
@@ -42,16 +42,25 @@ describe('scan and overlay', () => {
     expect(mergeLayers(s).hidden.map((h) => h.path)).toEqual(['d']);
   });
 
-  it('keeps the later of two members with the same path in one layer', async () => {
-    const s = await scans([[file('x', 10, 'one'), file('x', 30, 'two')]]);
+  it('refuses a layer with a name that climbs out, or two members with the same path (readers could keep either)', async () => {
+    await expect(scans([[{ ...file('x', 3), path: './a//b/../x' }]])).rejects.toMatchObject({ code: 'TAR_PATH_UNSAFE' });
+    await expect(scans([[file('x', 10, 'one'), file('./x', 30, 'two')]])).rejects.toMatchObject({ code: 'TAR_DUPLICATE_ENTRY' });
+  });
+
+  it('keeps the later of two scanned entries with the same path in one layer', async () => {
+    const [one] = await scans([[file('x', 10, 'one')]]);
+    const [two] = await scans([[file('x', 30, 'two')]]);
+    const s: LayerScan[] = [{ index: 0, entries: [...one!.entries, ...two!.entries], tarBytes: one!.tarBytes + two!.tarBytes }];
     const fs = mergeLayers(s);
     expect(lookup(fs.root, 'x')!.entry!.size).toBe(30);
     expect(fs.hidden.map((h) => [h.path, h.entry.size, h.layer, h.by])).toEqual([['x', 10, 0, 0]]);
   });
 
   it('lets an opaque folder keep what its own layer puts there', async () => {
-    const s = await scans([[dir('d'), file('d/old', 1), dir('d/sub'), file('d/sub/deep', 2)], [file('d/new', 3), opaque('d'), file('d/sub/again', 4)]]);
+    const s = await scans([[dir('d'), file('d/old', 1), dir('d/sub'), file('d/sub/deep', 2)], [opaque('d'), file('d/new', 3), file('d/sub/again', 4)]]);
     expect(paths(s)).toEqual(['d', 'd/new', 'd/sub', 'd/sub/again']);
+    // After entries it would hide, the marker reads two ways (kept by docker, deleted by a naive applier): refused.
+    await expect(scans([[file('d/new', 3), opaque('d')]])).rejects.toMatchObject({ code: 'WHITEOUT_INVALID' });
   });
 
   it('resolves paths through symlinked folders, relative and absolute', async () => {
