@@ -9,7 +9,8 @@ import { layerFromTarFile } from '../image/file-layer.js';
 import { appendLayers, type ConfigChanges } from '../image/mutate.js';
 import type { Image } from '../model/image.js';
 import { manifestFamily } from '../model/media-types.js';
-import { listDirectoryEntries, tarItems, type Item } from '../tar/from-directory.js';
+import { listDirectoryEntries, settleHardlinks, tarItems, type Item } from '../tar/from-directory.js';
+import { LayerSafety } from '../tar/layer-safety.js';
 import { openImage, type OpenOptions } from '../transports/index.js';
 import type { AddSpec } from './add-spec.js';
 import { loadDockerignore } from './dockerignore.js';
@@ -92,13 +93,27 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
     let whiteouts: Item[] = [];
     if (opts.replace) {
       whiteouts = await whiteoutsForReplace(base, opts.adds.map((a) => a.dest), new Set(byName.keys()), mtime);
+      // Where a file of the new layer replaces a base folder, the file hides the folder: no whiteouts below it.
+      whiteouts = whiteouts.filter((w) => {
+        const parts = w.name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+          const at = byName.get(parts.slice(0, i).join('/'));
+          if (at && at.header.type !== 'dir') return false;
+        }
+        return true;
+      });
       for (const w of whiteouts) byName.set(w.name, w);
     }
-    const items = [...byName.values()].sort((a, b) => {
-      const x = a.name.replace(/\/$/, '');
-      const y = b.name.replace(/\/$/, '');
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    const items = await settleHardlinks(
+      [...byName.values()].sort((a, b) => {
+        const x = a.name.replace(/\/$/, '');
+        const y = b.name.replace(/\/$/, '');
+        return x < y ? -1 : x > y ? 1 : 0;
+      }),
+    );
+    // The layer must pass the checks every reader applies (a file named "..\\x" is legal on Linux, not in a layer).
+    const safety = new LayerSafety('new layer');
+    for (const it of items) safety.check({ path: it.header.path, linkpath: it.header.linkpath ?? '', type: it.header.type });
     const file = path.join(tmp, 'layer.tar');
     await pipeline(Readable.from(tarItems(items)), createWriteStream(file, { highWaterMark: 1 << 20 }));
     const family = manifestFamily(base.mediaType);

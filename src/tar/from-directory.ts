@@ -114,6 +114,50 @@ export async function listDirectoryEntries(root: string, opts: DirectoryTarOptio
   return items;
 }
 
+/**
+ * Makes every hardlink follow a regular file of the list. Sorting several folders together, filtering
+ * (.dockerignore exceptions) or a later --add at the same path can put the name a link was made against
+ * after the link, or drop it; then the first remaining name of the inode carries the content and the
+ * others link to it. A link before its target is a broken layer (docker load fails on it).
+ */
+export async function settleHardlinks(items: Item[]): Promise<Item[]> {
+  const files = new Set<string>();
+  /** First name the inode was listed under -> the name that now carries its content. */
+  const holder = new Map<string, string>();
+  const out: Item[] = [];
+  for (const it of items) {
+    const h = it.header;
+    if (h.type === 'hardlink') {
+      const first = h.linkpath!;
+      const target = holder.get(first) ?? first;
+      if (files.has(target)) {
+        out.push(target === first ? it : { ...it, header: { ...h, linkpath: target } });
+        continue;
+      }
+      let st;
+      try {
+        st = await lstat(it.abs!);
+      } catch (err) {
+        throw asLayerwiseError(err, it.abs);
+      }
+      const { linkpath: _l, ...rest } = h;
+      out.push({ ...it, header: { ...rest, type: 'file', size: Number(st.size) } });
+      files.add(it.name);
+      holder.set(first, it.name);
+      continue;
+    }
+    if (h.type === 'file' && holder.has(it.name)) {
+      // Its content already went out under another name.
+      const { size: _s, ...rest } = h;
+      out.push({ ...it, header: { ...rest, type: 'hardlink', linkpath: holder.get(it.name)! } });
+      continue;
+    }
+    if (h.type === 'file') files.add(it.name);
+    out.push(it);
+  }
+  return out;
+}
+
 /** Streams a directory as a tar archive (see listDirectoryEntries for what is deterministic). */
 export async function* tarDirectory(root: string, opts: DirectoryTarOptions = {}): AsyncGenerator<Buffer> {
   yield* tarItems(await listDirectoryEntries(root, opts), opts.endMarker !== false);
