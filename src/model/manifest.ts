@@ -81,6 +81,10 @@ export function parseIndex(bytes: Uint8Array, where: string): ImageIndex {
   if (!Array.isArray(v.manifests)) {
     throw new LayerwiseError('INDEX_INVALID', `${where}: index has no "manifests" array`, { subject: where });
   }
+  if (v.layers !== undefined || v.config !== undefined) {
+    // Both shapes at once: readers that trust the media type and readers that trust the shape would disagree.
+    throw new LayerwiseError('INDEX_INVALID', `${where}: has "manifests" and also "${v.layers !== undefined ? 'layers' : 'config'}": neither an index nor a manifest`, { subject: where });
+  }
   const manifests = v.manifests.map((m, i) => parseDescriptor(m, `${where}: manifests[${i}]`));
   return { ...(v as object), schemaVersion: 2, manifests } as ImageIndex;
 }

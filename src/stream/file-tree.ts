@@ -85,7 +85,8 @@ export class TarTree implements FileTree {
   }
 
   private member(name: string) {
-    return this.index.members.get(name.replace(/^\.\//, ''));
+    // Names come from manifest.json, which we do not trust: "../x" is refused, not merely missing.
+    return this.index.members.get(checkTreeName(name, this.subject));
   }
 
   async size(name: string): Promise<number | undefined> {

@@ -2,6 +2,8 @@ import { open } from 'node:fs/promises';
 import { LayerwiseError, asLayerwiseError } from '../errors.js';
 import { BLOCK, type EntryType } from './header.js';
 import { TarParser, type TarEvent } from './reader.js';
+import { hasDrivePrefix } from './safety/entry-path.js';
+import { foldName } from './safety/fold.js';
 
 export interface TarMember {
   name: string;
@@ -24,16 +26,25 @@ export function memberName(raw: string): string {
   return n;
 }
 
-function checkMemberName(name: string, subject: string): void {
-  if (name.startsWith('/') || name.includes('\\') || name.split('/').some((p) => p === '..')) {
+function checkMemberName(name: string, type: EntryType, subject: string): void {
+  const root = name === '' || name === '.';
+  const unsafe =
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    hasDrivePrefix(name) ||
+    (!root && name.split('/').some((p) => p === '..' || p === '.' || p === '')) ||
+    (root && type !== 'dir');
+  if (unsafe) {
     throw new LayerwiseError('TAR_PATH_UNSAFE', `${subject}: unsafe member name ${JSON.stringify(name)}`, { subject });
   }
 }
 
 /**
  * Locates every member of an uncompressed tar file by reading only its headers and seeking over data,
- * so a multi-GB archive is indexed in milliseconds. Duplicate names are refused: two readers could pick
- * different copies.
+ * so a multi-GB archive is indexed in milliseconds. Unsafe names (absolute, drive, "..", "\\", "." or
+ * empty components) are refused, and so are duplicate names, also in another case or Unicode
+ * normalisation: two readers could pick different copies.
  */
 export async function indexTarFile(file: string): Promise<TarIndex> {
   let fh;
@@ -46,6 +57,7 @@ export async function indexTarFile(file: string): Promise<TarIndex> {
     const size = (await fh.stat()).size;
     const parser = new TarParser({ subject: file });
     const members = new Map<string, TarMember>();
+    const folded = new Map<string, string>();
     const block = Buffer.alloc(BLOCK);
     const events: TarEvent[] = [];
     let pos = 0;
@@ -62,10 +74,16 @@ export async function indexTarFile(file: string): Promise<TarIndex> {
         if (ev.kind !== 'entry') continue;
         const e = ev.entry;
         const name = memberName(e.path);
-        checkMemberName(name, file);
+        checkMemberName(name, e.type, file);
         if (members.has(name)) {
           throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${file}: member ${JSON.stringify(name)} appears twice`, { subject: file });
         }
+        // Extracted on macOS or Windows, these would be one file: whichever came last would win.
+        const other = folded.get(foldName(name));
+        if (other !== undefined) {
+          throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${file}: members ${JSON.stringify(other)} and ${JSON.stringify(name)} differ only in case or Unicode normalisation`, { subject: file });
+        }
+        folded.set(foldName(name), name);
         members.set(name, { name, type: e.type, size: e.size, dataOffset: e.dataOffset, linkpath: e.linkpath });
       }
       if (parser.inData) {
