@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +10,7 @@ import type { Image } from '../model/image.js';
 import { manifestFamily } from '../model/media-types.js';
 import { listDirectoryEntries, settleHardlinks, tarItems, type Item } from '../tar/from-directory.js';
 import { LayerSafety } from '../tar/layer-safety.js';
+import { makeScratchDir } from '../stream/scratch.js';
 import { openImage, type OpenOptions } from '../transports/index.js';
 import type { AddSpec } from './add-spec.js';
 import { loadDockerignore } from './dockerignore.js';
@@ -62,7 +62,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
   if (opts.adds.length === 0) throw new LayerwiseError('USAGE', 'build needs at least one --add SOURCE:/destination');
   const base = typeof opts.base === 'string' ? await openImage(opts.base, opts.open) : opts.base;
   const ownsBase = typeof opts.base === 'string';
-  const tmp = await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-build-'));
+  const tmp = await makeScratchDir('build');
   try {
     const mtime = buildTimestamp(opts.timestamp);
     const byName = new Map<string, Item>();

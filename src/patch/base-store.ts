@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import type { Digest } from '../model/digest.js';
 import type { Layer } from '../model/image.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
+import { makeScratchDir } from '../stream/scratch.js';
 import { indexTarEntries } from '../tar/index-random.js';
 import { checkLayerEntries, readLayerTar } from '../tar/layer-safety.js';
 import type { EntryRef } from './old-index.js';
@@ -77,7 +77,7 @@ export class BaseStore implements BaseProvider {
       return { entries: entries.map((e) => ({ header: e.headerBytes, size: e.size, type: e.type })), dataOffsets: entries.map((e) => e.dataOffset), ra };
     }
     // One verified pass: keep every header, copy the data of needed entries into a spool file.
-    this.spoolDir ??= await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-apply-'));
+    this.spoolDir ??= await makeScratchDir('apply');
     const spoolPath = path.join(this.spoolDir, `${i}.spool`);
     const spool = createWriteStream(spoolPath, { highWaterMark: 1 << 20 });
     const entries: BaseEntryInfo[] = [];

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import type { Digest } from '../model/digest.js';
 import type { Image, Layer } from '../model/image.js';
 import { openImage, type OpenOptions } from '../transports/index.js';
 import { writeAtomically } from '../stream/atomic.js';
+import { makeScratchDir } from '../stream/scratch.js';
 import type { Progress } from '../progress.js';
 import { emptyStats, encodePatchPreamble, PATCH_VERSION, type BlobRecipe, type PatchHeader, type PatchLayer, type PatchTarget, type SectionInfo, type TargetLayer } from './format.js';
 import { encodeLayer } from './layer-encoder.js';
@@ -75,7 +75,7 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
     opened.push(img);
     return img;
   };
-  const tmpDir = await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-create-'));
+  const tmpDir = await makeScratchDir('create');
   const index = new OldIndex();
   try {
     if (opts.from.length === 0) throw new LayerwiseError('USAGE', 'a patch needs at least one base image (what the site has)');

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createWriteStream } from 'node:fs';
 import type { Digest } from '../model/digest.js';
 import type { Layer } from '../model/image.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
+import { makeScratchDir } from '../stream/scratch.js';
 import { readLayerTar } from '../tar/layer-safety.js';
 import { contentHasher, initContentHash } from './content-hash.js';
 import { entryKey, nameShape } from './paths.js';
@@ -79,7 +79,7 @@ export class OldIndex {
     let spool: ReturnType<typeof createWriteStream> | undefined;
     let spoolPath: string | undefined;
     if (!tar) {
-      this.spoolDir ??= await mkdtemp(path.join(process.env.LAYERWISE_TMPDIR || os.tmpdir(), 'layerwise-base-'));
+      this.spoolDir ??= await makeScratchDir('base');
       spoolPath = path.join(this.spoolDir, `${idx}.tar`);
       spool = createWriteStream(spoolPath, { highWaterMark: 1 << 20 });
     }

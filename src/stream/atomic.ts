@@ -9,9 +9,13 @@ export function tempSibling(dest: string): string {
   return path.join(dir, `.${path.basename(dest)}.lw-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** True for names made by tempSibling. */
+/** True for names made by tempSibling, and for the other temporaries layerwise writes (".lw-tmp-PID-x" blobs, side files). */
 export function isTempName(name: string): boolean {
-  return /^\..+\.lw-tmp-\d+-[0-9a-f]{8}$/.test(name);
+  return /^\.(.+\.)?lw-tmp-\d+-[0-9a-f]{8}(\.[a-z]+)?$/.test(name);
+}
+
+function tempOwner(name: string): number {
+  return Number(/lw-tmp-(\d+)-/.exec(name)?.[1]);
 }
 
 export async function fsyncPath(p: string): Promise<void> {
@@ -53,13 +57,30 @@ export async function cleanTempSiblings(dest: string): Promise<void> {
   }
   for (const n of names) {
     if (n.startsWith(`.${base}.lw-tmp-`) && isTempName(n)) {
-      const pid = Number(/lw-tmp-(\d+)-/.exec(n)?.[1]);
+      const pid = tempOwner(n);
       if (pid !== process.pid && !processAlive(pid)) await rm(path.join(dir, n), { recursive: true, force: true });
     }
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Removes every temporary in `dir` left by a run that is gone (inside an existing OCI layout: blobs, index.json). */
+export async function cleanDeadTemps(dir: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises');
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!isTempName(n)) continue;
+    const pid = tempOwner(n);
+    if (pid !== process.pid && !processAlive(pid)) await rm(path.join(dir, n), { recursive: true, force: true });
+  }
+}
+
+/** Whether a process with this PID exists here (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

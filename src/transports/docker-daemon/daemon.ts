@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LayerwiseError } from '../../errors.js';
@@ -13,10 +12,11 @@ import { familiarName, normalizeImageName } from '../reference.js';
 import { EngineClient } from './engine.js';
 import { planLoad, type LoadPlan } from './load-plan.js';
 import { PassThrough } from 'node:stream';
+import { makeScratchDir, scratchRoot } from '../../stream/scratch.js';
 import type { Digest } from '../../model/digest.js';
 
 export function scratchDir(): string {
-  return process.env.LAYERWISE_TMPDIR || os.tmpdir();
+  return scratchRoot();
 }
 
 /**
@@ -28,7 +28,7 @@ export async function readDaemonImage(name: string, reference: string, opts: { d
   const engine = new EngineClient(opts.dockerHost);
   const found = await engine.inspectImage(name);
   if (!found) throw new LayerwiseError('IMAGE_NOT_FOUND', `${reference}: the Docker engine at ${engine.endpoint.display} has no image ${name}`, { subject: reference });
-  const dir = await mkdtemp(path.join(scratchDir(), 'layerwise-engine-'));
+  const dir = await makeScratchDir('engine');
   const file = path.join(dir, 'image.tar');
   try {
     const stream = await engine.save([name]);

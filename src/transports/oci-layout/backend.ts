@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerwiseError } from '../../errors.js';
 import { digestHex, sha256, type Digest } from '../../model/digest.js';
-import { cleanTempSiblings, exists, fsyncDir, fsyncPath, tempSibling } from '../../stream/atomic.js';
+import { cleanDeadTemps, cleanTempSiblings, exists, fsyncDir, fsyncPath, tempSibling } from '../../stream/atomic.js';
 import { Sha256 } from '../../stream/verify.js';
 import { TarFileWriter } from '../../tar/archive-writer.js';
 
@@ -58,6 +58,9 @@ export class DirectoryBackend implements LayoutBackend {
         throw new LayerwiseError('DESTINATION_EXISTS', `${dir}: exists and is not an OCI layout`, { subject: dir });
       }
       await mkdir(path.join(final, 'blobs', 'sha256'), { recursive: true });
+      // Temporaries of a run that was killed (blobs being written, an index.json not yet renamed).
+      await cleanDeadTemps(path.join(final, 'blobs', 'sha256'));
+      await cleanDeadTemps(final);
       return new DirectoryBackend(dir, final, final, false);
     }
     const tmp = tempSibling(final);
