@@ -14,7 +14,7 @@ export interface ProxyEntry {
   responseBytes: number;
   status: number;
   /** What the proxy did to this exchange. */
-  fault?: 'cut-response' | 'cut-request' | 'corrupt' | 'corrupt-request' | 'refused' | 'range-ignored';
+  fault?: 'cut-response' | 'cut-request' | 'corrupt' | 'corrupt-request' | 'refused' | 'range-ignored' | 'replaced';
 }
 
 export interface FaultRules {
@@ -30,6 +30,19 @@ export interface FaultRules {
   respond?(e: ProxyEntry): number | undefined;
   /** Drop the Range header, as a server without range support would ignore it. */
   ignoreRange?(e: ProxyEntry): boolean;
+  /**
+   * A hostile registry: given the real response, returns what to send instead (headers are merged,
+   * null deletes one; a body replaces the real one and gets its Content-Length, unless `chunked`).
+   */
+  replace?(e: ProxyEntry, real: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): ReplacedResponse | undefined;
+}
+
+export interface ReplacedResponse {
+  status?: number;
+  headers?: Record<string, string | null>;
+  body?: Buffer;
+  /** Send the body without a Content-Length. */
+  chunked?: boolean;
 }
 
 export interface FaultProxy {
@@ -87,6 +100,33 @@ export async function startFaultProxy(target: { port: number }, rules: FaultRule
     const corruptReq = proxy.rules.corruptRequest?.(e);
     const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers, agent: false }, (ures) => {
       e.status = ures.statusCode ?? 0;
+      if (proxy.rules.replace) {
+        const parts: Buffer[] = [];
+        ures.on('data', (c: Buffer) => parts.push(c));
+        ures.on('error', drop);
+        ures.on('end', () => {
+          const real = { status: e.status, headers: ures.headers, body: Buffer.concat(parts) };
+          const r = proxy.rules.replace!(e, real);
+          const out: http.OutgoingHttpHeaders = { ...ures.headers };
+          let body: Buffer = real.body;
+          if (r) {
+            e.fault = 'replaced';
+            for (const [k, v] of Object.entries(r.headers ?? {})) {
+              if (v === null) delete out[k.toLowerCase()];
+              else out[k.toLowerCase()] = v;
+            }
+            if (r.body) body = r.body;
+            delete out['content-length'];
+            delete out['transfer-encoding'];
+            if (!r.chunked && req.method !== 'HEAD') out['content-length'] = String(body.length);
+          }
+          e.status = r?.status ?? real.status;
+          res.writeHead(e.status, out);
+          e.responseBytes = req.method === 'HEAD' ? 0 : body.length;
+          res.end(req.method === 'HEAD' ? undefined : body);
+        });
+        return;
+      }
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       const cut = proxy.rules.cutResponse?.(e);
       const corrupt = proxy.rules.corruptResponse?.(e);
