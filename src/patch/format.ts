@@ -1,4 +1,5 @@
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
+import { compress as zstdCompress } from 'zstd-napi';
+import { zstdDecompressLimited } from '../stream/zstd.js';
 import { LayerwiseError } from '../errors.js';
 import type { Descriptor } from '../model/descriptor.js';
 import { parseDigest, sha256, type Digest } from '../model/digest.js';
@@ -19,6 +20,8 @@ import type { RandomAccess } from '../stream/random-access.js';
 export const PATCH_MAGIC = Buffer.from('LWPATCH1', 'latin1');
 export const PATCH_VERSION = 1;
 export const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+/** Upper bound of the header JSON once decompressed (real ones are kilobytes to a few MB). */
+export const MAX_HEADER_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface SectionInfo {
   kind: 'layer' | 'config' | 'manifest';
@@ -137,7 +140,7 @@ export async function readPatchPreamble(ra: RandomAccess, subject: string): Prom
   }
   let header: PatchHeader;
   try {
-    header = JSON.parse(zstdDecompress(body).toString('utf8')) as PatchHeader;
+    header = JSON.parse(zstdDecompressLimited(body, MAX_HEADER_JSON_BYTES, `${subject}: header`).toString('utf8')) as PatchHeader;
   } catch (err) {
     throw new LayerwiseError('PATCH_CORRUPT', `${subject}: unreadable patch header (${(err as Error).message})`, { subject });
   }

@@ -1,4 +1,5 @@
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
+import { compress as zstdCompress } from 'zstd-napi';
+import { zstdDecompressLimited } from '../stream/zstd.js';
 import { LayerwiseError } from '../errors.js';
 import { ByteWriter } from '../delta/bytes.js';
 import { MemoryCursor } from '../delta/cursor.js';
@@ -40,7 +41,8 @@ export function encodeMetadata(base: Buffer, dictionary: Buffer, target: Buffer)
 export async function decodeMetadata(base: Buffer, dictionary: Buffer, section: Buffer, subject: string): Promise<Buffer> {
   let raw: Buffer;
   try {
-    raw = zstdDecompress(section);
+    // The document is at most 64 MiB; its delta (ops, diff, literals) cannot be much more.
+    raw = zstdDecompressLimited(section, 256 * 1024 * 1024, subject);
   } catch (err) {
     throw new LayerwiseError('PATCH_CORRUPT', `${subject}: ${(err as Error).message}`);
   }

@@ -82,6 +82,34 @@ export function zstdDecompressAll(input: Uint8Array, expected: number, subject: 
 }
 
 /**
+ * Decompresses a whole zstd buffer of unknown output size, refusing output past `max` bytes. zstd-napi's
+ * own decompress() trusts the frame header's content size and has no limit: a few bytes can ask for
+ * gigabytes.
+ */
+export function zstdDecompressLimited(input: Uint8Array, max: number, subject: string): Buffer {
+  const dctx = new binding.DCtx();
+  const size = binding.dStreamOutSize();
+  const parts: Buffer[] = [];
+  let total = 0;
+  let src = input;
+  for (;;) {
+    const out = Buffer.allocUnsafe(size);
+    const [remaining, produced, consumed] = dctx.decompressStream(out, src);
+    if (produced > 0) {
+      total += produced;
+      if (total > max) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: decompresses past the ${max}-byte limit`);
+      parts.push(out.subarray(0, produced));
+    }
+    src = src.subarray(consumed);
+    if (src.length === 0 && produced < size) {
+      if (remaining !== 0) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: zstd data ends inside a frame (truncated)`);
+      break;
+    }
+  }
+  return Buffer.concat(parts, total);
+}
+
+/**
  * A pull cursor over a stream of a patch: varints and byte runs, decompressed lazily from a file range,
  * so a multi-GB literal stream never sits in memory.
  */
