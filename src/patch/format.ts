@@ -144,7 +144,7 @@ export async function readPatchPreamble(ra: RandomAccess, subject: string): Prom
   } catch (err) {
     throw new LayerwiseError('PATCH_CORRUPT', `${subject}: unreadable patch header (${(err as Error).message})`, { subject });
   }
-  if (header.format !== 'layerwise-patch') throw new LayerwiseError('PATCH_INVALID', `${subject}: not a layerwise patch header`, { subject });
+  if (!header || typeof header !== 'object' || Array.isArray(header) || header.format !== 'layerwise-patch') throw new LayerwiseError('PATCH_INVALID', `${subject}: not a layerwise patch header`, { subject });
   if (header.version !== PATCH_VERSION) {
     throw new LayerwiseError('PATCH_VERSION', `${subject}: patch format version ${header.version}; this layerwise reads version ${PATCH_VERSION}`, { subject });
   }
@@ -161,35 +161,66 @@ export async function readPatchPreamble(ra: RandomAccess, subject: string): Prom
   return { header, sectionOffsets: offsets, totalBytes: ra.size };
 }
 
-/** Validates digests and indexes of a parsed header before anything uses them as paths or offsets. */
+/**
+ * Validates the whole shape of a parsed header (types, digests, indexes) before anything uses it as a
+ * path, an offset or a loop bound. The header's digest only proves it is what its maker wrote.
+ */
 function checkHeaderShape(h: PatchHeader, subject: string): void {
   const bad = (what: string): never => {
     throw new LayerwiseError('PATCH_INVALID', `${subject}: malformed patch header (${what})`, { subject });
   };
-  if (!Array.isArray(h.targets) || h.targets.length === 0 || !Array.isArray(h.layers) || !Array.isArray(h.sections) || !h.requires || !Array.isArray(h.requires.layers) || !Array.isArray(h.requires.baseImages)) bad('missing fields');
-  for (const s of h.sections) {
-    parseDigest(s.digest, `${subject}: section digest`);
-    if (!Number.isSafeInteger(s.length) || s.length < 0) bad('section length');
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const isIndex = (v: unknown, length: number) => isCount(v) && (v as number) < length;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const req = h.requires as unknown;
+  if (!isObject(req) || !Array.isArray(req.layers) || !Array.isArray(req.baseImages)) bad('requires');
+  if (!Array.isArray(h.targets) || h.targets.length === 0 || !Array.isArray(h.layers) || !Array.isArray(h.sections)) bad('missing fields');
+  if (h.kind !== 'patch' && h.kind !== 'bundle') bad('kind');
+  if (!isObject(h.stats)) bad('stats');
+  if (h.env !== undefined && (!isObject(h.env) || !Object.values(h.env).every((v) => typeof v === 'string'))) bad('env');
+  for (const s of h.sections as unknown[]) {
+    if (!isObject(s) || (s.kind !== 'layer' && s.kind !== 'config' && s.kind !== 'manifest') || !isCount(s.length)) bad('section');
+    parseDigest((s as Record<string, unknown>).digest, `${subject}: section digest`);
   }
-  for (const r of h.requires.layers) parseDigest(r.diffId, `${subject}: requires.layers`);
-  for (const l of h.layers) {
-    parseDigest(l.diffId, `${subject}: layer diffId`);
-    if (!Number.isSafeInteger(l.size) || l.size < 0) bad('layer size');
-    if (l.source?.kind === 'rebuilt') {
-      if (!Number.isInteger(l.source.section) || h.sections[l.source.section]?.kind !== 'layer') bad('layer section index');
-    } else if (l.source?.kind !== 'base') bad('layer source');
+  for (const r of h.requires.layers as unknown[]) {
+    if (!isObject(r) || !isCount(r.size) || (r.unused !== undefined && typeof r.unused !== 'boolean')) bad('requires.layers');
+    parseDigest((r as Record<string, unknown>).diffId, `${subject}: requires.layers`);
   }
-  for (const t of h.targets) {
-    parseDigest(t.imageId, `${subject}: target imageId`);
-    parseDigest(t.manifestDigest, `${subject}: target manifestDigest`);
-    if (!Array.isArray(t.layers)) bad('target layers');
-    for (const tl of t.layers) {
-      if (!Number.isInteger(tl.layer) || !h.layers[tl.layer]) bad('target layer index');
-      parseDigest(tl.descriptor?.digest, `${subject}: target layer digest`);
+  for (const b of h.requires.baseImages as unknown[]) {
+    if (!isObject(b) || typeof b.reference !== 'string') bad('requires.baseImages');
+    parseDigest((b as Record<string, unknown>).imageId, `${subject}: base imageId`);
+    parseDigest((b as Record<string, unknown>).manifestDigest, `${subject}: base manifestDigest`);
+  }
+  for (const l of h.layers as unknown[]) {
+    if (!isObject(l) || !isCount(l.size) || !isObject(l.source)) bad('layer');
+    const { diffId, source } = l as unknown as PatchLayer;
+    parseDigest(diffId, `${subject}: layer diffId`);
+    if (source.kind === 'rebuilt') {
+      if (!isIndex(source.section, h.sections.length) || h.sections[source.section]!.kind !== 'layer') bad('layer section index');
+    } else if (source.kind !== 'base') bad('layer source');
+  }
+  for (const t of h.targets as unknown[]) {
+    if (!isObject(t) || typeof t.reference !== 'string' || !strings(t.names) || typeof t.mediaType !== 'string' || !isCount(t.manifestSize) || !isCount(t.configSize) || !Array.isArray(t.layers)) bad('target');
+    if ((t as Record<string, unknown>).services !== undefined && !strings((t as Record<string, unknown>).services)) bad('target services');
+    const target = t as unknown as PatchTarget;
+    parseDigest(target.imageId, `${subject}: target imageId`);
+    parseDigest(target.manifestDigest, `${subject}: target manifestDigest`);
+    for (const tl of target.layers as unknown[]) {
+      if (!isObject(tl) || !isIndex(tl.layer, h.layers.length) || !isObject(tl.descriptor) || !isObject(tl.blob)) bad('target layer');
+      const { descriptor, blob } = tl as unknown as TargetLayer;
+      if (typeof descriptor.mediaType !== 'string' || !isCount(descriptor.size)) bad('target layer descriptor');
+      parseDigest(descriptor.digest, `${subject}: target layer digest`);
+      const ok =
+        blob.kind === 'same' ||
+        blob.kind === 'base-blob' ||
+        (blob.kind === 'gzip' && Number.isInteger(blob.level) && blob.level >= 0 && blob.level <= 9 && typeof blob.header === 'string') ||
+        (blob.kind === 'recompress' && (blob.compression === 'gzip' || blob.compression === 'zstd'));
+      if (!ok) bad('target layer blob');
     }
     for (const k of ['config', 'manifest'] as const) {
-      const ref = t[k];
-      if (!ref || h.sections[ref.section]?.kind !== k || !(ref.base >= 0 && ref.base < h.requires.baseImages.length)) bad(`${k} section`);
+      const ref = target[k] as unknown;
+      if (!isObject(ref) || !isIndex(ref.section, h.sections.length) || h.sections[ref.section as number]!.kind !== k || !isIndex(ref.base, h.requires.baseImages.length)) bad(`${k} section`);
     }
   }
 }

@@ -12,6 +12,15 @@ export interface ZstdOptions {
 
 const OUT_SIZE = binding.cStreamOutSize();
 
+/** One decompression step; the codec's own errors ("Data corruption detected") become PATCH_CORRUPT. */
+function inflate(dctx: binding.DCtx, out: Buffer, src: Uint8Array, subject: string): [number, number, number] {
+  try {
+    return dctx.decompressStream(out, src) as [number, number, number];
+  } catch (err) {
+    throw new LayerwiseError('PATCH_CORRUPT', `${subject}: invalid zstd data (${(err as Error).message})`);
+  }
+}
+
 /**
  * Incremental zstd compression with a synchronous sink (e.g. an append to a file or a buffer list).
  * One zstd frame from the first write to end().
@@ -68,7 +77,7 @@ export function zstdDecompressAll(input: Uint8Array, expected: number, subject: 
   let src = input;
   const scratch = Buffer.allocUnsafe(binding.dStreamOutSize());
   for (;;) {
-    const [, p, c] = dctx.decompressStream(scratch, src);
+    const [, p, c] = inflate(dctx, scratch, src, subject);
     if (p > 0) {
       if (produced + p > expected) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: stream decompresses past its declared ${expected} bytes`);
       scratch.copy(out, produced, 0, p);
@@ -94,7 +103,7 @@ export function zstdDecompressLimited(input: Uint8Array, max: number, subject: s
   let src = input;
   for (;;) {
     const out = Buffer.allocUnsafe(size);
-    const [remaining, produced, consumed] = dctx.decompressStream(out, src);
+    const [remaining, produced, consumed] = inflate(dctx, out, src, subject);
     if (produced > 0) {
       total += produced;
       if (total > max) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: decompresses past the ${max}-byte limit`);
@@ -169,7 +178,7 @@ export class StreamCursor {
       if (this.pendingIn.length === 0) {
         if (this.readPos >= this.storedLength) {
           // Flush whatever the decoder still holds.
-          const [, p] = this.dctx!.decompressStream(this.scratch, this.pendingIn);
+          const [, p] = inflate(this.dctx!, this.scratch, this.pendingIn, this.subject);
           if (p > 0) return this.accept(p);
           return undefined;
         }
@@ -177,7 +186,7 @@ export class StreamCursor {
         this.pendingIn = await this.ra.read(this.start + this.readPos, n);
         this.readPos += n;
       }
-      const [, p, c] = this.dctx!.decompressStream(this.scratch, this.pendingIn);
+      const [, p, c] = inflate(this.dctx!, this.scratch, this.pendingIn, this.subject);
       this.pendingIn = this.pendingIn.subarray(c);
       if (p > 0) return this.accept(p);
     }
