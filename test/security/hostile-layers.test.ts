@@ -7,6 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeImage } from '../../src/analyze/analyze.js';
 import { applyBundle } from '../../src/deploy/apply-bundle.js';
@@ -14,7 +16,8 @@ import { isLayerwiseError } from '../../src/errors.js';
 import { copyImage } from '../../src/image/copy.js';
 import { assembleImage, defaultConfig, MemoryLayer } from '../../src/image/memory.js';
 import { validateImage } from '../../src/image/validate.js';
-import type { Image } from '../../src/model/image.js';
+import type { Image, Layer } from '../../src/model/image.js';
+import { sha256 } from '../../src/model/digest.js';
 import { applyPatch } from '../../src/patch/apply.js';
 import { createPatch } from '../../src/patch/create.js';
 import { imageFromEntries, seededBytes } from '../../src/testing/images.js';
@@ -150,6 +153,72 @@ describe('hostile layers: refused by every reader, nothing written outside the d
         sbx.clearOut();
       }
     });
+  }
+});
+
+/** A layer whose blob is given as is (e.g. gzip with trailing data), for compression-level hostility. */
+function rawBlobLayer(blob: Buffer, tar: Buffer, compression: 'gzip' | 'zstd'): Layer {
+  return {
+    descriptor: { mediaType: `application/vnd.oci.image.layer.v1.tar+${compression}`, digest: sha256(blob), size: blob.length },
+    diffId: sha256(tar),
+    compression,
+    uncompressedSize: undefined,
+    compressed: async () => Readable.from([blob]),
+    uncompressed: async () => Readable.from([tar]),
+  };
+}
+
+describe('hostile compressed layers: refused by every reader that decompresses, carried as blobs by copy', () => {
+  const cases: { id: string; title: string; code: string; layer: () => Layer }[] = [
+    {
+      id: 'zstd-bomb',
+      title: 'a zstd layer decompressing 96 MiB from a few KB',
+      code: 'DECOMPRESSION_BOMB',
+      layer: () => MemoryLayer.fromTar(tarFromEntries([{ path: 'zeros', type: 'file', data: Buffer.alloc(96 * 1024 * 1024) }]), { compression: 'zstd' }),
+    },
+    {
+      id: 'gzip-trailing',
+      title: 'a gzip layer with data after the end of the gzip stream',
+      code: 'COMPRESSION_INVALID',
+      layer: () => {
+        const tar = tarFromEntries([{ path: 'a', type: 'file', data: Buffer.from('a') }]);
+        // zlib would stop at the zeros and never see the member behind them; Go's reader fails.
+        return rawBlobLayer(Buffer.concat([gzipSync(tar), Buffer.alloc(16), gzipSync(Buffer.from('second member behind zeros'))]), tar, 'gzip');
+      },
+    },
+    {
+      id: 'gzip-corrupt',
+      title: 'a gzip layer whose deflate data is corrupt',
+      code: 'COMPRESSION_INVALID',
+      layer: () => {
+        const tar = tarFromEntries([{ path: 'a', type: 'file', data: seededBytes('c', 5000) }]);
+        const gz = gzipSync(tar);
+        gz[Math.floor(gz.length / 2)]! ^= 0xff;
+        return rawBlobLayer(gz, tar, 'gzip');
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.id}: ${c.title} -> ${c.code}`, async () => {
+      const layers = [...base.layers, c.layer()];
+      const hostile = assembleImage({ layers, config: defaultConfig(layers.map((_, i) => ({ created_by: `layer ${i}` }))) });
+      const ref = `oci:${sbx.out}/${c.id}-src:t`;
+      await writeImage(hostile, ref);
+      const img = await openImage(ref);
+      try {
+        const report = await validateImage(img);
+        expect(report.problems.map((p) => p.code)).toContain(c.code);
+        await refused(() => analyzeImage(img), c.code, 'analyze');
+        await refused(() => createPatch({ from: [baseRef], to: ref, output: path.join(sbx.out, 'p.lwp') }), c.code, 'patch create');
+        await refused(() => copyImage(ref, `docker-archive:${sbx.out}/copy.tar:x/y:1`), c.code, 'copy to an archive (decompresses)');
+        expect(existsSync(path.join(sbx.out, 'p.lwp')) || existsSync(path.join(sbx.out, 'copy.tar'))).toBe(false);
+        await copyImage(ref, `oci:${sbx.out}/copy:t`);
+        expectContained(c.id);
+      } finally {
+        await img.close();
+        sbx.clearOut();
+      }
+    }, 120_000);
   }
 });
 
