@@ -49,12 +49,42 @@ export function parseImageConfig(bytes: Uint8Array, where: string): ImageConfig 
   if (v.history !== undefined && !Array.isArray(v.history)) {
     throw new LayerwiseError('CONFIG_INVALID', `${where}: history must be an array`, { subject: where });
   }
+  checkConfigTypes(v, where);
   return {
     ...v,
     architecture: typeof v.architecture === 'string' ? v.architecture : '',
     os: typeof v.os === 'string' ? v.os : '',
     rootfs: { type: 'layers', diff_ids: diffIds },
   } as ImageConfig;
+}
+
+/**
+ * The fields layerwise reads (inspect, build, analyze) must have the types the spec gives them; a
+ * hostile config with "Env": 5 or a history entry that is a number would otherwise crash a reader.
+ * null is accepted where Docker writes it.
+ */
+function checkConfigTypes(v: Record<string, unknown>, where: string): void {
+  const bad = (what: string): never => {
+    throw new LayerwiseError('CONFIG_INVALID', `${where}: ${what}`, { subject: where });
+  };
+  const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+  const strings = (x: unknown) => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  const optional = (x: unknown, ok: (y: unknown) => boolean) => x === undefined || x === null || ok(x);
+  for (const k of ['created', 'author', 'variant', 'os.version'] as const) if (v[k] !== undefined && typeof v[k] !== 'string') bad(`${k} must be a string`);
+  if (v.config !== undefined && v.config !== null) {
+    if (!isObject(v.config)) bad('config must be an object');
+    const c = v.config as Record<string, unknown>;
+    for (const k of ['Env', 'Cmd', 'Entrypoint', 'Shell', 'OnBuild'] as const) if (!optional(c[k], strings)) bad(`config.${k} must be a list of strings`);
+    for (const k of ['User', 'WorkingDir', 'StopSignal'] as const) if (!optional(c[k], (x) => typeof x === 'string')) bad(`config.${k} must be a string`);
+    if (!optional(c.Labels, (x) => isObject(x) && Object.values(x).every((s) => typeof s === 'string'))) bad('config.Labels must be an object of strings');
+    for (const k of ['ExposedPorts', 'Volumes'] as const) if (!optional(c[k], isObject)) bad(`config.${k} must be an object`);
+  }
+  for (const entry of (v.history ?? []) as unknown[]) {
+    if (!isObject(entry)) bad('history entries must be objects');
+    const h = entry as Record<string, unknown>;
+    for (const k of ['created', 'created_by', 'author', 'comment'] as const) if (h[k] !== undefined && typeof h[k] !== 'string') bad(`history ${k} must be a string`);
+    if (h.empty_layer !== undefined && typeof h.empty_layer !== 'boolean') bad('history empty_layer must be a boolean');
+  }
 }
 
 /**

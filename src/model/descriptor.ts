@@ -35,8 +35,15 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
   if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) {
     throw new LayerwiseError('MANIFEST_INVALID', `${where}: descriptor size ${JSON.stringify(v.size)} is not a non-negative integer`, { subject: where });
   }
-  if (v.annotations !== undefined && (typeof v.annotations !== 'object' || v.annotations === null || Array.isArray(v.annotations))) {
-    throw new LayerwiseError('MANIFEST_INVALID', `${where}: annotations must be an object`, { subject: where });
+  if (v.annotations !== undefined && (typeof v.annotations !== 'object' || v.annotations === null || Array.isArray(v.annotations) || !Object.values(v.annotations).every((a) => typeof a === 'string'))) {
+    throw new LayerwiseError('MANIFEST_INVALID', `${where}: annotations must be an object of strings`, { subject: where });
+  }
+  if (v.platform !== undefined) {
+    const p = v.platform as Record<string, unknown> | null;
+    const str = (x: unknown) => x === undefined || typeof x === 'string';
+    if (!p || typeof p !== 'object' || Array.isArray(p) || typeof p.os !== 'string' || typeof p.architecture !== 'string' || !str(p.variant) || !str(p['os.version'])) {
+      throw new LayerwiseError('MANIFEST_INVALID', `${where}: platform must have string os and architecture`, { subject: where });
+    }
   }
   return { ...(v as object), mediaType: v.mediaType, digest, size: v.size } as Descriptor;
 }

@@ -16,7 +16,8 @@ export function isDigest(value: unknown): value is Digest {
 /** Validates a digest string; anything but `sha256:<64 hex>` is refused before it can be used as a path. */
 export function parseDigest(value: unknown, where = 'digest'): Digest {
   if (isDigest(value)) return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value.length > 100 ? value.slice(0, 100) + '…' : value) : String(value);
+  // Never String(value): untrusted JSON can be {"toString": 0}, which throws.
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 100 ? value.slice(0, 100) + '…' : value) : (JSON.stringify(value) ?? typeof value).slice(0, 100);
   throw new LayerwiseError('DIGEST_INVALID', `${where}: invalid digest ${shown} (want sha256:<64 hex>)`, { subject: where });
 }
 

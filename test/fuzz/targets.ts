@@ -12,6 +12,8 @@ import fc from 'fast-check';
 import { compress as zstdCompress } from 'zstd-napi';
 import { isLayerwiseError } from '../../src/errors.js';
 import { validateImage } from '../../src/image/validate.js';
+import { inspectImage } from '../../src/image/inspect.js';
+import { appendLayers } from '../../src/image/mutate.js';
 import { parseImageConfig } from '../../src/model/config.js';
 import { parseDescriptor } from '../../src/model/descriptor.js';
 import type { Image } from '../../src/model/image.js';
@@ -197,6 +199,10 @@ const manifestParsers: FuzzTarget<{ doc: number; edits: [number, unknown][]; mut
     await stable(() => {
       const c = parseImageConfig(bytes, 'c');
       for (const d of c.rootfs.diff_ids) if (!/^sha256:[0-9a-f]{64}$/.test(d)) throw new Error(`accepted diffID ${d}`);
+      // What inspect and build read from an accepted config must not crash them.
+      const image = { reference: 'r', manifest: { schemaVersion: 2, config: { mediaType: 'x', digest: D(1), size: 1 }, layers: [] }, manifestBytes: Buffer.alloc(0), digest: D(1), mediaType: 'x', config: c, configBytes: bytes, id: D(2), layers: [], names: [], close: async () => {} } as unknown as Image;
+      JSON.stringify(inspectImage(image));
+      appendLayers(image, [], { env: { A: 'b' }, labels: { l: 'v' }, cmd: ['x'], entrypoint: ['y'], user: 'u', workdir: '/w' });
     });
     await stable(() => {
       let parsed: unknown;
@@ -323,7 +329,7 @@ const patchResealed: FuzzTarget<{ section: number; muts: Mutation[]; edits: [num
   arb: () => fc.record({ section: fc.nat(), muts: fc.array(mutationArb, { maxLength: 4 }), edits: fc.array(fc.tuple(fc.nat(), headerValue), { maxLength: 2 }) }),
   async run({ section, muts, edits }) {
     const c = await loadPatchCorpus();
-    const sections = c.sections.map((s) => Buffer.from(s));
+    const sections: Buffer[] = c.sections.map((s) => Buffer.from(s));
     const k = section % sections.length;
     sections[k] = applyMutations(sections[k]!, muts);
     let header = JSON.parse(JSON.stringify(c.header)) as PatchHeader;
