@@ -74,7 +74,7 @@ export class PatchSession {
       const bases: Image[] = [];
       for (const f of opts.from) {
         if (typeof f === 'string') {
-          const img = await openImage(f, opts.open);
+          const img = await openImage(f, { ...opts.open, stream: true });
           opened.push(img);
           bases.push(img);
         } else bases.push(f);
@@ -120,7 +120,7 @@ export class PatchSession {
           referenced.set(layer, s);
         }
       }
-      const store = await BaseStore.open(h.requires.layers, available, referenced, opts.progress);
+      const store = await BaseStore.open(h.requires.layers, bases, referenced, opts.progress);
       return new PatchSession(subject, ra, patch, opened, bases, store, configs, manifests);
     } catch (err) {
       for (const img of opened) await img.close();
@@ -296,7 +296,9 @@ export async function verifySession(session: PatchSession, progress?: Progress):
       const l = image.layers[i]!;
       const source = h.layers[h.targets[t]!.layers[i]!.layer]!.source.kind;
       rows.push({ index: i, diffId: l.diffId, source });
-      if (done.has(l.diffId)) continue;
+      // Layers the site has are checked when they are read for output; what must be proven before anything
+      // is written is that the patch rebuilds the others exactly.
+      if (done.has(l.diffId) || source === 'base') continue;
       done.add(l.diffId);
       progress?.start(`verifying layer ${l.diffId.slice(7, 19)}`, l.uncompressedSize ?? undefined);
       await pipeline(

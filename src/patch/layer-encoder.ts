@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import { ByteWriter } from '../delta/bytes.js';
 import { encodeDelta, SourceIndex } from '../delta/encode.js';
+import type { Readable } from 'node:stream';
 import type { Layer } from '../model/image.js';
 import { paddingFor } from '../tar/header.js';
 import { readTar, type TarEntry } from '../tar/reader.js';
@@ -88,7 +89,7 @@ export interface LayerEncodeResult {
  * Encodes one layer of the new image against everything the site has. One sequential pass over the
  * layer; each entry's data is held only until its content source is decided.
  */
-export async function encodeLayer(layer: Layer, index: OldIndex, section: SectionWriter, stats: PatchStats, tmpDir: string, progress?: Progress): Promise<LayerEncodeResult> {
+export async function encodeLayer(layer: Layer, tar: Readable, index: OldIndex, section: SectionWriter, stats: PatchStats, tmpDir: string, progress?: Progress): Promise<LayerEncodeResult> {
   const s = section.streams;
   const hs = { fields: s.fields.w, raw: s.hraw.w };
   let last: EntryRef | undefined;
@@ -96,7 +97,7 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
   let size = 0;
   let count = 0;
   progress?.start(`encoding layer ${layer.diffId.slice(7, 19)}`, layer.uncompressedSize ?? layer.descriptor.size);
-  const stream = await layer.uncompressed();
+  const stream = tar;
 
   const chooseRef = (key: string): EntryRef | undefined => {
     const list = index.byPath.get(key);
@@ -140,7 +141,7 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
             content = C_REF;
             base = index.byContent.get(key)!;
           } else {
-            const candidate = refEntry && refEntry.content ? ref : similarFile(index, entry, data.size);
+            const candidate = refEntry && refEntry.content && index.hasData(ref!) ? ref : similarFile(index, entry, data.size);
             content = candidate ? (candidate === ref ? C_DELTA_SAME : C_DELTA) : C_LITERAL;
             base = candidate;
           }
@@ -210,7 +211,7 @@ function similarFile(index: OldIndex, entry: TarEntry, size: number): EntryRef |
   let bestScore = Infinity;
   for (const c of candidates) {
     const e = index.entry(c);
-    if (e.size * 2 < size || e.size > size * 2) continue;
+    if (e.size * 2 < size || e.size > size * 2 || !index.hasData(c)) continue;
     const score = Math.abs(e.size - size) / size + (e.key.startsWith(dir) ? 0 : 0.5);
     if (score < bestScore) {
       bestScore = score;
