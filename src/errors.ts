@@ -54,6 +54,9 @@ export type ErrorCode =
   | 'COMPOSE_VARIABLE_MISSING'
   // analyze
   | 'ANALYZE_CONFIG_INVALID'
+  // lint
+  | 'LINT_CONFIG_INVALID'
+  | 'LINT_TARGET_NOT_FOUND'
   // general
   | 'USAGE'
   | 'IO'

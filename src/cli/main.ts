@@ -7,8 +7,11 @@ import { register as copy } from './commands/copy.js';
 import { register as validate } from './commands/validate.js';
 import { register as demo } from './commands/demo.js';
 import { register as patch } from './commands/patch.js';
+import { register as bundle } from './commands/bundle.js';
+import { register as build } from './commands/build.js';
 import { register as analyze } from './commands/analyze.js';
 import { register as diff } from './commands/diff.js';
+import { register as lint } from './commands/lint.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,7 +23,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate, patch, analyze, diff]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, patch, bundle, build, analyze, diff, lint]) reg(program);
   return program;
 }
 

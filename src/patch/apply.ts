@@ -85,7 +85,11 @@ export class PatchSession {
       if (missing.length > 0) {
         const list = missing.map((m) => m.diffId.slice(7, 19)).join(', ');
         const made = h.requires.baseImages.map((b) => b.reference).join(', ');
-        throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks ${missing.length} layer(s) the patch needs (${list}); it was made against ${made}`, { subject });
+        // Name the images (and services) that need what is missing, where the header tells.
+        const lacking = new Set(missing.map((m) => m.diffId));
+        const needers = h.targets.filter((t) => t.layers.some((tl) => lacking.has(h.layers[tl.layer]!.diffId)));
+        const who = needers.map((t) => `${t.services?.length ? t.services.join('/') + ' ' : ''}${t.names[0] ?? t.imageId.slice(0, 19)}`).join(', ');
+        throw new LayerwiseError('PATCH_BASE_MISSING', `${subject}: the base lacks ${missing.length} layer(s) the patch needs (${list})${who ? ` for ${who}` : ''}; it was made against ${made}`, { subject });
       }
       const configs: Buffer[] = [];
       const manifests: Buffer[] = [];
@@ -137,7 +141,15 @@ export class PatchSession {
     const blobs = new Map<Digest, Layer>();
     for (const b of this.bases) for (const l of b.layers) blobs.set(l.descriptor.digest, l);
     const family = manifestFamily(t.mediaType);
-    const layers = t.layers.map((tl, i) => new PatchedLayer(this, h.layers[tl.layer]!, tl, i, available, blobs, family, opts.exactBlobs ?? true));
+    const same = (a: Layer['descriptor'], b: Layer['descriptor']) => a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
+    const layers = t.layers.map((tl, i): Layer => {
+      const pl = h.layers[tl.layer]!;
+      // A layer the site has as exactly this blob is the base's own layer: destinations can then skip
+      // or mount it (registries) instead of moving its bytes.
+      const exact = pl.source.kind === 'base' && (opts.exactBlobs ?? true) ? blobs.get(tl.descriptor.digest) : undefined;
+      if (exact && same(exact.descriptor, tl.descriptor) && exact.diffId === pl.diffId) return exact;
+      return new PatchedLayer(this, pl, tl, i, available, blobs, family, opts.exactBlobs ?? true);
+    });
     return {
       reference: `patch:${this.path}${h.targets.length > 1 ? `#${target}` : ''}`,
       manifest,
@@ -260,11 +272,12 @@ export async function applyPatch(opts: ApplyPatchOptions & { to: string; write?:
 /** Writes one target of an open session to a destination; reports digests that could not be kept. */
 export async function writeTarget(session: PatchSession, target: number, to: string, write: WriteOptions = {}): Promise<ApplyResult> {
   const image = session.image(target);
-  const recompress = (i: number) => (image.layers[i] as PatchedLayer).recompressTo;
+  const recompress = (i: number) => (image.layers[i] instanceof PatchedLayer ? (image.layers[i] as PatchedLayer).recompressTo : undefined);
   const result = await writeImage(image, to, { ...write, layerCompression: recompress });
   const digestChanges = result.changed.map((c) => {
     const m = /^layer (\d+)$/.exec(c.what);
-    const from = m ? (image.layers[Number(m[1])] as PatchedLayer).targetDescriptor.digest : c.from;
+    const l = m ? image.layers[Number(m[1])] : undefined;
+    const from = l instanceof PatchedLayer ? l.targetDescriptor.digest : c.from;
     return { what: c.what, from, to: c.to };
   });
   return { ...result, imageId: image.id, digestChanges };

@@ -22,7 +22,7 @@ export interface DirectoryTarOptions {
   endMarker?: boolean;
 }
 
-interface Item {
+export interface Item {
   name: string; // path inside the tar
   abs: string | undefined;
   header: TarHeaderInput;
@@ -116,7 +116,11 @@ export async function listDirectoryEntries(root: string, opts: DirectoryTarOptio
 
 /** Streams a directory as a tar archive (see listDirectoryEntries for what is deterministic). */
 export async function* tarDirectory(root: string, opts: DirectoryTarOptions = {}): AsyncGenerator<Buffer> {
-  const items = await listDirectoryEntries(root, opts);
+  yield* tarItems(await listDirectoryEntries(root, opts), opts.endMarker !== false);
+}
+
+/** Streams listed entries as a tar archive, reading file contents as it goes. */
+export async function* tarItems(items: Item[], endMarker = true): AsyncGenerator<Buffer> {
   for (const item of items) {
     yield encodeHeader(item.header);
     if (item.header.type === 'file' && (item.header.size ?? 0) > 0) {
@@ -134,5 +138,5 @@ export async function* tarDirectory(root: string, opts: DirectoryTarOptions = {}
       if (pad) yield Buffer.alloc(pad);
     }
   }
-  if (opts.endMarker !== false) yield END_OF_ARCHIVE;
+  if (endMarker) yield END_OF_ARCHIVE;
 }

@@ -30,6 +30,8 @@ export interface WriteOptions {
   progress?: Progress;
   /** Extra names to give the image where the destination has names (docker-archive RepoTags, engine tags). */
   names?: string[];
+  /** Send complete archives to Docker engines even when they already hold some layers. */
+  fullEngineLoad?: boolean;
   /** Per-layer compression for layout and registry destinations (overrides `compression`). */
   layerCompression?: (index: number) => Compression | undefined;
 }
@@ -131,7 +133,7 @@ export async function writeImage(image: Image, ref: string | ImageReference, opt
     }
     case 'docker-daemon': {
       const tags = destinationNames(r, opts.names);
-      await loadIntoDaemon([{ image, tags }], { dockerHost: opts.dockerHost, progress: opts.progress });
+      await loadIntoDaemon([{ image, tags }], { dockerHost: opts.dockerHost, progress: opts.progress, missingLayersOnly: opts.fullEngineLoad !== true });
       return { reference: r.raw, manifestDigest: image.digest, imageId: image.id, changed: [] };
     }
     case 'docker':

@@ -11,6 +11,8 @@ import { readDockerArchive } from '../docker-archive/read.js';
 import { streamDockerArchive, type ArchiveImage } from '../docker-archive/write.js';
 import { familiarName, normalizeImageName } from '../reference.js';
 import { EngineClient } from './engine.js';
+import { planLoad, type LoadPlan } from './load-plan.js';
+import { PassThrough } from 'node:stream';
 import type { Digest } from '../../model/digest.js';
 
 export function scratchDir(): string {
@@ -55,40 +57,64 @@ export interface LoadResult {
   /** 'full' archive, or 'missing-layers' when the engine's store accepted an archive without the layers it has. */
   path: 'full' | 'missing-layers';
   bytesSent: number;
+  reason: string;
 }
 
 /**
  * Loads images into an engine by streaming a docker-archive into POST /images/load, then checks the
- * engine reports each image under its exact image ID.
+ * engine reports each image under its exact image ID. With `missingLayersOnly`, layers the engine already
+ * has are left out when its image store allows it (see load-plan.ts); if the engine still refuses the
+ * partial archive, the full one is sent.
  */
-export async function loadIntoDaemon(images: ArchiveImage[], opts: { dockerHost?: string; progress?: Progress } = {}): Promise<LoadResult[]> {
+export async function loadIntoDaemon(images: ArchiveImage[], opts: { dockerHost?: string; progress?: Progress; missingLayersOnly?: boolean; hints?: string[] } = {}): Promise<LoadResult[]> {
   const engine = new EngineClient(opts.dockerHost);
-  let bytesSent = 0;
-  const messages = await engine.load(async (req) => {
-    req.on('pipe', () => {});
-    const counter = new (await import('node:stream')).PassThrough();
-    counter.on('data', (c: Buffer) => {
-      bytesSent += c.length;
-    });
-    counter.pipe(req);
-    await streamDockerArchive(images, counter, { progress: opts.progress });
-  });
   const out: LoadResult[] = [];
-  for (const { image, tags } of images) {
-    const found = await engine.inspectImage(image.id);
-    if (!found || found.Id !== image.id) {
-      throw new LayerwiseError('ENGINE_ERROR', `Docker engine did not end up with image ${image.id} after the load (${messages.join('; ')})`);
+  const send = async (batch: ArchiveImage[], omit: Set<Digest>) => {
+    let bytesSent = 0;
+    const messages = await engine.load(async (req) => {
+      const counter = new PassThrough();
+      counter.on('data', (c: Buffer) => {
+        bytesSent += c.length;
+      });
+      counter.pipe(req);
+      await streamDockerArchive(batch, counter, { progress: opts.progress, omitLayers: omit });
+    });
+    return { messages, bytesSent };
+  };
+  const groups: { batch: ArchiveImage[]; plan: LoadPlan }[] = [];
+  if (opts.missingLayersOnly) {
+    for (const i of images) groups.push({ batch: [i], plan: await planLoad(engine, i.image, opts.hints) });
+  } else {
+    groups.push({ batch: images, plan: { path: 'full', omit: new Set(), reason: 'full archive requested' } });
+  }
+  for (const { batch, plan } of groups) {
+    let sent: { messages: string[]; bytesSent: number };
+    let path = plan.path;
+    try {
+      sent = await send(batch, plan.omit);
+    } catch (err) {
+      if (plan.path !== 'missing-layers' || !(err instanceof LayerwiseError) || err.code !== 'ENGINE_ERROR') throw err;
+      opts.progress?.note(`engine refused an archive without its existing layers (${err.message}); sending the full image`);
+      sent = await send(batch, new Set());
+      path = 'full';
     }
-    for (const t of tags) {
-      const full = normalizeImageName(t);
-      const has = (found.RepoTags ?? []).some((r) => normalizeImageName(r) === full);
-      if (!has) {
-        const f = familiarName(t);
-        const i = f.lastIndexOf(':');
-        await engine.tag(image.id, f.slice(0, i), f.slice(i + 1));
+    opts.progress?.note(`loaded ${batch.map((b) => b.tags[0] ?? b.image.id.slice(0, 19)).join(', ')}: ${path === 'missing-layers' ? `only missing layers sent (${plan.reason})` : `full archive (${plan.reason})`}`);
+    for (const { image, tags } of batch) {
+      const found = await engine.inspectImage(image.id);
+      if (!found || found.Id !== image.id) {
+        throw new LayerwiseError('ENGINE_ERROR', `Docker engine did not end up with image ${image.id} after the load (${sent.messages.join('; ')})`);
       }
+      for (const t of tags) {
+        const full = normalizeImageName(t);
+        const has = (found.RepoTags ?? []).some((r) => normalizeImageName(r) === full);
+        if (!has) {
+          const f = familiarName(t);
+          const i = f.lastIndexOf(':');
+          await engine.tag(image.id, f.slice(0, i), f.slice(i + 1));
+        }
+      }
+      out.push({ imageId: image.id, messages: sent.messages, path, bytesSent: sent.bytesSent, reason: path === plan.path ? plan.reason : 'fallback after refusal' });
     }
-    out.push({ imageId: image.id, messages, path: 'full', bytesSent });
   }
   return out;
 }
