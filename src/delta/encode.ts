@@ -130,6 +130,9 @@ class Emitter {
   }
 }
 
+/** How far ahead a mismatch looks for the current alignment to match again (a substitution, not a shift). */
+const RESYNC = 32;
+
 /** Encodes target against source (both in memory). Returns what it did, for statistics. */
 export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOut, index?: SourceIndex): DeltaStats {
   const s = source;
@@ -139,7 +142,8 @@ export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOu
     em.add(0, t.length);
     return em.stats;
   }
-  const idx = index ?? new SourceIndex(s);
+  // Built on first need: files that only changed in place (caches with a new timestamp, logs) never need it.
+  let idx = index;
   let p = 0; // current target position
   let lit = 0; // start of the pending literal region
   let offset = 0; // srcPos - tgtPos of the last match: the alignment we expect to continue
@@ -156,8 +160,23 @@ export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOu
         bestLen = n;
       }
     }
-    // 2. Otherwise (or if the hash table knows something much longer), look the K bytes up.
+    // 2. A substitution keeps the alignment: if it matches again within a few bytes, skip ahead to there.
+    if (bestSrc < 0 && cont >= 0) {
+      let q = p + 1;
+      const limit = Math.min(end, p + RESYNC);
+      for (; q <= limit; q++) {
+        const c2 = q + offset;
+        if (c2 + K > s.length) break;
+        if (matchForward(s, c2, t, q) >= K) break;
+      }
+      if (q <= limit && q + offset + K <= s.length) {
+        p = q;
+        continue;
+      }
+    }
+    // 3. Otherwise (or if the hash table knows something much longer), look the K bytes up.
     if (bestLen < 64) {
+      idx ??= new SourceIndex(s);
       const c = idx.candidate(t, p);
       if (c >= 0 && c !== cont) {
         const n = matchForward(s, c, t, p);

@@ -12,6 +12,7 @@ import { emptyStats, encodePatchPreamble, PATCH_VERSION, type BlobRecipe, type P
 import { encodeLayer } from './layer-encoder.js';
 import { digestDictionary, encodeMetadata } from './metadata.js';
 import { emptySurvey, OldIndex, surveyLayer, type Survey } from './old-index.js';
+import { ArchiveIndex, discoverArchives } from './archive-index.js';
 import { scanLayers } from '../image/scan.js';
 import { createReadStream } from 'node:fs';
 import { SectionWriter } from './section.js';
@@ -130,9 +131,14 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
     if (rebuilt.size > 0) {
       // Bases that cannot be read at random positions are indexed with a survey of the new layers first,
       // so that only possible delta bases are kept on disk.
-      const seekable = await Promise.all(baseLayers.map(async (l) => (l.randomAccess ? (await l.randomAccess())?.close().then(() => true) : false) ?? false));
+      const basesSeekable = (await Promise.all(baseLayers.map(isSeekable))).every(Boolean);
+      const newLayers = targets.flatMap((t) => t.image.layers.filter((l) => rebuilt.has(l.diffId)));
+      const newSeekable = (await Promise.all(newLayers.map(isSeekable))).every(Boolean);
+      // Archives in the new layers (whose unpacked files can come out of them): found by random access when
+      // the new layers are on disk uncompressed, else during the survey pass.
+      const archives = new Map<Digest, ArchiveIndex>();
       let survey: Survey | undefined;
-      if (seekable.some((x) => !x)) {
+      if (!basesSeekable || !newSeekable) {
         survey = emptySurvey();
         const todo = new Set(rebuilt);
         for (const { image } of targets) {
@@ -140,9 +146,12 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
           if (want.size === 0) continue;
           await scanLayers(image, async (l, tar) => {
             todo.delete(l.diffId);
-            await surveyLayer(tar, `layer ${l.diffId}`, survey!);
+            const found = new ArchiveIndex();
+            await surveyLayer(tar, `layer ${l.diffId}`, survey!, newSeekable ? undefined : found);
+            if (!newSeekable) archives.set(l.diffId, found);
           }, want);
         }
+        if (basesSeekable) survey = undefined; // surveyed only for the archives
       }
       // Every base layer is indexed: its files may be referenced from anywhere.
       for (const img of olds) await scanLayers(img, async (l, tar) => void (await index.ingest(l, tar, survey, opts.progress)));
@@ -153,8 +162,20 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
         if (want.size === 0) continue;
         await scanLayers(image, async (l, tar) => {
           todo.delete(l.diffId);
+          const known = (k: string) => index.byContent.has(k);
+          let found = archives.get(l.diffId)?.without(known);
+          if (!found) {
+            const ra = l.randomAccess ? await l.randomAccess() : undefined;
+            if (ra) {
+              try {
+                found = await discoverArchives(ra, `layer ${l.diffId}`, known);
+              } finally {
+                await ra.close();
+              }
+            }
+          }
           const section = new SectionWriter(tmpDir);
-          const res = await encodeLayer(l, tar, index, section, stats, tmpDir, opts.progress);
+          const res = await encodeLayer(l, tar, index, section, stats, tmpDir, opts.progress, found?.size ? found : undefined);
           layers[layerIndex.get(l.diffId)!]!.size = res.size;
           const file = path.join(tmpDir, `section-${sectionFiles.size}`);
           const out = await open(file, 'w');
@@ -279,6 +300,12 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
     for (const img of opened) await img.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+async function isSeekable(l: Layer): Promise<boolean> {
+  const ra = l.randomAccess ? await l.randomAccess() : undefined;
+  await ra?.close();
+  return !!ra;
 }
 
 /** How the site will make each target blob. */

@@ -10,6 +10,8 @@ import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { readTar } from '../tar/reader.js';
 import { contentHasher, initContentHash } from './content-hash.js';
 import { entryKey, nameShape } from './paths.js';
+import { ArchiveIndex } from './archive-index.js';
+import { archiveKind, MAX_ARCHIVE, type ArchiveKind } from './archives.js';
 import type { Progress } from '../progress.js';
 
 export interface OldEntry {
@@ -186,23 +188,40 @@ export function emptySurvey(): Survey {
   return { byPath: new Map(), shapes: new Set(), keys: new Set() };
 }
 
-/** Adds one new layer's regular files to a survey (metadata and content keys only). */
-export async function surveyLayer(tar: Readable, subject: string, survey: Survey): Promise<void> {
+/**
+ * Adds one new layer's regular files to a survey (metadata and content keys only) and, when an archive
+ * index is given, lists the members of the archives the layer holds.
+ */
+export async function surveyLayer(tar: Readable, subject: string, survey: Survey, archives?: ArchiveIndex): Promise<void> {
   await initContentHash();
   let hasher = contentHasher();
   let key = '';
   let regular = false;
+  let index = -1;
+  let archive: { kind: ArchiveKind | undefined; parts: Buffer[]; path: string } | undefined;
   for await (const ev of readTar(tar, { subject })) {
     if (ev.kind === 'entry') {
+      index++;
       hasher = contentHasher();
       key = entryKey(ev.entry.path);
       regular = (ev.entry.type === 'file' || ev.entry.type === 'contiguous') && ev.entry.size > 0;
-    } else if (ev.kind === 'data') hasher.update(ev.chunk);
-    else if (ev.kind === 'entry-end' && regular) {
+      archive = archives && regular && ev.entry.size >= 64 && ev.entry.size <= MAX_ARCHIVE ? { kind: undefined, parts: [], path: ev.entry.path } : undefined;
+    } else if (ev.kind === 'data') {
+      hasher.update(ev.chunk);
+      if (archive) {
+        if (archive.parts.length === 0) {
+          archive.kind = archiveKind(archive.path, ev.chunk);
+          if (!archive.kind) archive = undefined;
+        }
+        archive?.parts.push(Buffer.from(ev.chunk));
+      }
+    } else if (ev.kind === 'entry-end' && regular) {
       const content = hasher.key();
       survey.byPath.set(key, content);
       survey.shapes.add(nameShape(key));
       survey.keys.add(content);
+      if (archive?.kind) await archives!.add(index, archive.kind, Buffer.concat(archive.parts), `${subject}: ${archive.path}`, content);
+      archive = undefined;
     }
   }
 }
