@@ -15,6 +15,7 @@ import { emptySurvey, OldIndex, surveyLayer, type Survey } from './old-index.js'
 import { ArchiveIndex, discoverArchives } from './archive-index.js';
 import { scanLayers } from '../image/scan.js';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { SectionWriter } from './section.js';
 import { gzipRecipe } from './gzip-recipe.js';
 
@@ -140,28 +141,17 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
       let survey: Survey | undefined;
       if (!basesSeekable || !newSeekable) {
         survey = emptySurvey();
-        const todo = new Set(rebuilt);
-        for (const { image } of targets) {
-          const want = new Set([...todo].filter((d) => image.layers.some((l) => l.diffId === d)));
-          if (want.size === 0) continue;
-          await scanLayers(image, async (l, tar) => {
-            todo.delete(l.diffId);
-            const found = new ArchiveIndex();
-            await surveyLayer(tar, `layer ${l.diffId}`, survey!, newSeekable ? undefined : found);
-            if (!newSeekable) archives.set(l.diffId, found);
-          }, want);
-        }
+        await eachRebuiltLayer(targets, rebuilt, async (l, tar) => {
+          const found = new ArchiveIndex();
+          await surveyLayer(tar, `layer ${l.diffId}`, survey!, newSeekable ? undefined : found);
+          if (!newSeekable) archives.set(l.diffId, found);
+        });
         if (basesSeekable) survey = undefined; // surveyed only for the archives
       }
       // Every base layer is indexed: its files may be referenced from anywhere.
       for (const img of olds) await scanLayers(img, async (l, tar) => void (await index.ingest(l, tar, survey, opts.progress)));
       // Each rebuilt layer is encoded once, as its image's stream delivers it, into its own section file.
-      const todo = new Set(rebuilt);
-      for (const { image } of targets) {
-        const want = new Set([...todo].filter((d) => image.layers.some((l) => l.diffId === d)));
-        if (want.size === 0) continue;
-        await scanLayers(image, async (l, tar) => {
-          todo.delete(l.diffId);
+      await eachRebuiltLayer(targets, rebuilt, async (l, tar) => {
           const known = (k: string) => index.byContent.has(k);
           let found = archives.get(l.diffId)?.without(known);
           if (!found) {
@@ -189,9 +179,7 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
           await out.close();
           for (const [k, v] of Object.entries(sb)) streamBytes[k] = (streamBytes[k] ?? 0) + v;
           sectionFiles.set(l.diffId, { file, length, digest: `sha256:${hash.digest('hex')}` as Digest });
-        }, want);
-      }
-      if (todo.size > 0) throw new LayerwiseError('INTERNAL', `layers ${[...todo].join(', ')} were not delivered by their source`);
+      });
     }
     // Section order is the layer table's; base layer numbers are the index's.
     for (const pl of layers) {
@@ -300,6 +288,20 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
     for (const img of opened) await img.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** Visits every rebuilt layer once, reading each target image in one scan (engines: one pass). */
+async function eachRebuiltLayer(targets: { image: Image }[], rebuilt: ReadonlySet<Digest>, visit: (l: Layer, tar: Readable) => Promise<void>): Promise<void> {
+  const todo = new Set(rebuilt);
+  for (const { image } of targets) {
+    const want = new Set([...todo].filter((d) => image.layers.some((l) => l.diffId === d)));
+    if (want.size === 0) continue;
+    await scanLayers(image, async (l, tar) => {
+      todo.delete(l.diffId);
+      await visit(l, tar);
+    }, want);
+  }
+  if (todo.size > 0) throw new LayerwiseError('INTERNAL', `layers ${[...todo].join(', ')} were not delivered by their source`);
 }
 
 async function isSeekable(l: Layer): Promise<boolean> {

@@ -6,8 +6,8 @@ import { describePatch } from '../../patch/inspect.js';
 import { LayerwiseError } from '../../errors.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, type CommonFlags } from '../options.js';
-import { describeText } from './patch.js';
-import { pushPatchArtifact, withLocalPatch } from '../../patch/artifact.js';
+import { describeText, registerPush } from './patch.js';
+import { withLocalPatch } from '../../patch/artifact.js';
 import { registryOptions } from '../options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -104,18 +104,7 @@ export function register(program: Command): void {
       process.stdout.write(describeText(d));
     });
 
-  imageOptions(
-    bundle
-      .command('push')
-      .description('push a bundle to a registry as an OCI artifact (artifactType application/vnd.layerwise.bundle.v1)')
-      .argument('<bundle>', 'bundle file')
-      .argument('<destination>', 'docker://REGISTRY/REPO:TAG')
-      .option('--json', 'machine-readable output'),
-  ).action(async (file: string, dest: string, flags: CommonFlags) => {
-    const r = await pushPatchArtifact(file, dest, registryOptions(flags));
-    if (flags.json) printJson(r);
-    else process.stdout.write(`pushed ${file} (${humanBytes(r.bytes)}) to ${dest}\n  manifest ${r.manifestDigest}\n`);
-  });
+  registerPush(bundle, 'bundle');
 
   imageOptions(
     bundle

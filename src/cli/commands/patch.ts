@@ -78,18 +78,7 @@ export function register(program: Command): void {
       process.stdout.write(describeText(d));
     });
 
-  imageOptions(
-    patch
-      .command('push')
-      .description('push a patch to a registry as an OCI artifact (artifactType application/vnd.layerwise.patch.v1)')
-      .argument('<patch>', 'patch file')
-      .argument('<destination>', 'docker://REGISTRY/REPO:TAG')
-      .option('--json', 'machine-readable output'),
-  ).action(async (file: string, dest: string, flags: CommonFlags) => {
-    const r = await pushPatchArtifact(file, dest, registryOptions(flags));
-    if (flags.json) printJson(r);
-    else process.stdout.write(`pushed ${file} (${humanBytes(r.bytes)}) to ${dest}\n  manifest ${r.manifestDigest}\n`);
-  });
+  registerPush(patch, 'patch');
 
   imageOptions(
     patch
@@ -133,4 +122,20 @@ export function describeText(d: PatchDescription): string {
   lines.push(`${color.bold('Bytes by kind')}  header ${d.bytesByKind.header}, tar metadata ${d.bytesByKind.tarMetadata}, deltas ${d.bytesByKind.deltas}, new data ${d.bytesByKind.newData}, config+manifest ${d.bytesByKind.configAndManifest}`);
   lines.push(`${color.bold('Files')}          ${h.stats.reusedFiles} referenced (${humanBytes(h.stats.reusedFileBytes)}), ${h.stats.deltaFiles} deltas (${humanBytes(h.stats.deltaTargetBytes)}), ${h.stats.newFiles} new (${humanBytes(h.stats.newDataBytes)})`);
   return lines.join('\n') + '\n';
+}
+
+/** `patch push` and `bundle push`: the file as an OCI artifact in a registry. */
+export function registerPush(parent: Command, kind: 'patch' | 'bundle'): void {
+  imageOptions(
+    parent
+      .command('push')
+      .description(`push a ${kind} to a registry as an OCI artifact (artifactType application/vnd.layerwise.${kind}.v1)`)
+      .argument(`<${kind}>`, `${kind} file`)
+      .argument('<destination>', 'docker://REGISTRY/REPO:TAG')
+      .option('--json', 'machine-readable output'),
+  ).action(async (file: string, dest: string, flags: CommonFlags) => {
+    const r = await pushPatchArtifact(file, dest, registryOptions(flags));
+    if (flags.json) printJson(r);
+    else process.stdout.write(`pushed ${file} (${humanBytes(r.bytes)}) to ${dest}\n  manifest ${r.manifestDigest}\n`);
+  });
 }
