@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import { ByteWriter } from '../delta/bytes.js';
-import { encodeDelta, SourceIndex } from '../delta/encode.js';
+import { encodeDelta } from '../delta/encode.js';
 import type { Readable } from 'node:stream';
 import type { Layer } from '../model/image.js';
 import { paddingFor } from '../tar/header.js';
@@ -288,7 +288,7 @@ async function encodeContentDelta(index: OldIndex, base: EntryRef, data: EntryDa
       const tgt = data.read(tStart, tLen);
       dops.int(sStart - tStart);
       dops.uint(Math.max(0, sLen));
-      const st = encodeDelta(src, tgt, out, src.length >= 8 ? new SourceIndex(src) : undefined);
+      const st = encodeDelta(src, tgt, out);
       if (st.lastOffset !== undefined) offset = sStart - tStart + st.lastOffset;
     }
   }
