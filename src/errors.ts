@@ -51,6 +51,9 @@ export type ErrorCode =
   | 'BUNDLE_INVALID'
   | 'COMPOSE_INVALID'
   | 'COMPOSE_VARIABLE_MISSING'
+  // plan
+  | 'PLAN_INPUT_INVALID'
+  | 'FLEET_INVALID'
   // general
   | 'USAGE'
   | 'IO'
