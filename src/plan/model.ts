@@ -28,6 +28,8 @@ export interface Step {
   origin: number | undefined;
   /** COPY/ADD from the build context: the source paths, after variable substitution. */
   contextSources: readonly string[] | undefined;
+  /** A step the planner made (the manifest COPY of a reorder): the size of its tar, from the build context. */
+  contextTarSize?: number;
   /**
    * ARG only: the variables it defines with their resolved values, and whether the ARG itself gives the
    * default (`own`) or takes it from a global ARG or --build-arg (then a generated Dockerfile spells the value out).
@@ -53,6 +55,8 @@ export interface StagePlan {
   image: string | undefined;
   /** The stage's steps after reordering; steps[0] is the FROM. */
   steps: Step[];
+  /** The steps in the order the Dockerfile has them (the "before" of the savings). */
+  originalSteps: Step[];
   /** The deepest base image this stage now builds on, or undefined. */
   base: number | undefined;
   /** How many of `steps` (FROM included) the base replaces. */
@@ -86,6 +90,10 @@ export interface BasePlan {
   inheritedArgs: Step[];
   /** Services whose stages build on it, directly or through a child base. */
   services: string[];
+  /** Every stage through it (directly or through a child base); its steps are steps[start..end] of each. */
+  members: { service: string; stage: number }[];
+  start: number;
+  end: number;
   /** Direct users: child bases and (service, stage) pairs. */
   children: number[];
   stages: { service: string; stage: number }[];

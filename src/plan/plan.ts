@@ -80,7 +80,8 @@ export async function planDockerfiles(inputs: readonly DockerfileInput[], option
     const stages: StagePlan[] = [];
     for (const stage of df.stages) {
       const first = normalizeStage(df, stage, { service: input.name, copyDigests: new Map(), buildArgs: options.buildArgs });
-      let steps = normalizeStage(df, stage, { service: input.name, copyDigests: await copyDigests(df, ctx, first), buildArgs: options.buildArgs });
+      const originalSteps = normalizeStage(df, stage, { service: input.name, copyDigests: await copyDigests(df, ctx, first), buildArgs: options.buildArgs });
+      let steps = originalSteps;
       let reordered = false;
       if (opts.reorder) {
         const r = await reorderStage({ service: input.name, stage: stage.index, df, steps, context: ctx });
@@ -89,7 +90,7 @@ export async function planDockerfiles(inputs: readonly DockerfileInput[], option
         reorders.push(...r.notes);
       }
       const image = stage.base.kind === 'image' ? normalizeImageName(stage.base.resolved) : stage.base.kind === 'scratch' ? 'scratch' : undefined;
-      stages.push({ index: stage.index, name: stage.name, image, steps, base: undefined, replaced: 0, reordered });
+      stages.push({ index: stage.index, name: stage.name, image, steps, originalSteps, base: undefined, replaced: 0, reordered });
     }
     parsed.push({ input, df, ctx, stages });
   }
@@ -115,6 +116,9 @@ export async function planDockerfiles(inputs: readonly DockerfileInput[], option
       steps,
       inheritedArgs: rep.steps.slice(1, parentDepth + 1).filter((s) => s.keyword === 'ARG'),
       services: pre.services,
+      members: pre.paths.map((pi) => ({ service: paths[pi]!.service, stage: paths[pi]!.stage })),
+      start: parentDepth + 1,
+      end: pre.depth,
       children: pre.children.map((c) => c + 1),
       stages: pre.direct.map((pi) => ({ service: paths[pi]!.service, stage: paths[pi]!.stage })),
       contextFrom: { service: rep.service, context: repParsed.input.context },

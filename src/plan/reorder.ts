@@ -192,6 +192,13 @@ function namedPackageInstall(script: string): boolean {
   return installs > 0;
 }
 
+/** The size of the layer tar a COPY of these files makes: a header per entry, data in 512-byte blocks, the folder entries and the end marker. */
+async function tarSizeOf(ctx: BuildContext, sources: readonly string[], dest: string): Promise<number> {
+  let size = 1024 + 512 * dest.split('/').filter((p) => p).length;
+  for (const e of await ctx.sourceEntries(sources)) size += 512 + Math.ceil(e.size / 512) * 512;
+  return size;
+}
+
 function copyDestination(ins: Instruction): string {
   return absoluteDestination(ins.copy!.destination, ins.workdir);
 }
@@ -251,6 +258,7 @@ export async function reorderStage(input: ReorderInput): Promise<{ steps: Step[]
       tools: [],
       origin: undefined,
       contextSources: verdict.manifests,
+      contextTarSize: await tarSizeOf(context!, verdict.manifests, dest),
     };
     steps = [...steps.slice(0, i), manifestCopy, run, ...steps.slice(i, j), ...steps.slice(j + 1)];
     note(true, [manifestCopy, run], `${verdict.what} reads only ${verdict.manifests.join(', ')}: copied and installed before \`${copy.text.split('\n')[0]}\`, so a code change no longer reinstalls dependencies`);
