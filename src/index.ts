@@ -16,3 +16,4 @@ export { assembleImage, MemoryLayer } from './image/memory.js';
 export { randomImage, imageFromDirectory, imageFromEntries } from './testing/images.js';
 export type { Progress } from './progress.js';
 export { parseDockerfile, type Dockerfile, type Stage, type Instruction, type BaseImage } from './dockerfile/index.js';
+export { runPlan, planDockerfiles, analyseSharing, computeSavings, parseFleet, writePlan, type Plan, type PlanReport } from './plan/index.js';

@@ -6,6 +6,7 @@ import { register as inspect } from './commands/inspect.js';
 import { register as copy } from './commands/copy.js';
 import { register as validate } from './commands/validate.js';
 import { register as demo } from './commands/demo.js';
+import { register as plan } from './commands/plan.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, plan]) reg(program);
   return program;
 }
 

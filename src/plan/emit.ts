@@ -71,6 +71,8 @@ export function emitServiceDockerfile(df: Dockerfile, stages: readonly StagePlan
     out += df.text.slice(cursor, start);
     const parts: string[] = [];
     if (sp.base !== undefined) {
+      const moved = sp.steps.slice(1, sp.replaced).length;
+      parts.push(`# layerwise plan: ${moved} shared step${moved === 1 ? '' : 's'} moved into ${baseNames.get(sp.base)!}\n`);
       parts.push(rewriteFrom(stage.from, baseNames.get(sp.base)!));
       for (const s of sp.steps.slice(1, sp.replaced)) if (s.keyword === 'ARG') parts.push('\n' + s.text);
     } else parts.push(stage.from.text);

@@ -67,7 +67,7 @@ export async function findDockerfiles(args: readonly string[]): Promise<Dockerfi
     } catch (err) {
       throw asLayerwiseError(err, f);
     }
-    inputs.push({ name: final[i]!, path: path.relative(process.cwd(), f) || f, text, context: path.dirname(f) });
+    inputs.push({ name: final[i]!, path: path.relative(process.cwd(), f) || f, text, context: path.relative(process.cwd(), path.dirname(f)) || '.' });
   }
   return inputs;
 }

@@ -73,6 +73,8 @@ export interface ServicePlan {
   stages: StagePlan[];
   /** Index of the stage that is the image (the last one). */
   finalStage: number;
+  /** The Dockerfile as read. */
+  original: string;
   /** The rewritten Dockerfile. */
   dockerfile: string;
   changed: boolean;

@@ -145,6 +145,7 @@ export async function planDockerfiles(inputs: readonly DockerfileInput[], option
       context: p.input.context,
       stages: p.stages,
       finalStage: p.stages.length - 1,
+      original: p.input.text,
       dockerfile,
       changed: dockerfile !== p.input.text,
     };
