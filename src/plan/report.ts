@@ -62,11 +62,11 @@ export async function runPlan(req: PlanRequest): Promise<PlanReport> {
       }
     }
   }
-  const opened: { name: string; image: Image; service: string | undefined }[] = [];
+  const opened: { name: string; image: Image; service: string | undefined; ref: string }[] = [];
   try {
     for (const a of req.images) {
       const image = await openImage(a.ref, req.open);
-      opened.push({ name: a.service ?? a.ref, image, service: a.service });
+      opened.push({ name: a.service ?? a.ref, image, service: a.service, ref: a.ref });
     }
     const sharing = opened.length ? await analyseSharing(opened, { limit: req.duplicates ?? 20 }) : undefined;
     const measurements = new Map<string, StageMeasurement>();
@@ -89,7 +89,7 @@ export async function runPlan(req: PlanRequest): Promise<PlanReport> {
       plan,
       // Without a fleet file or a built image every size would be unknown: no sizes then.
       sizes: plan && (fleet || measurements.size) ? treeSizes(plan, fleet, measurements) : undefined,
-      measurements: [...measurements.values()].map((m) => ({ service: m.service, image: m.image, problem: m.problem, baseLayers: m.base.layers })),
+      measurements: [...measurements.values()].map((m) => ({ service: m.service, image: opened.find((o) => o.service === m.service)!.ref, problem: m.problem, baseLayers: m.base.layers })),
       sharing,
       savings: plan && fleet ? computeSavings(plan, fleet, measurements) : undefined,
       current,

@@ -89,6 +89,14 @@ export function sizeResolver(plan: Plan, fleet: Fleet | undefined, measurements:
   return { step, from, baseStep, unknown, byName };
 }
 
+/**
+ * RUN, COPY and ADD make layers; so does any other step the built image shows made one (the classic
+ * builder commits a layer for a WORKDIR that creates its folder).
+ */
+function makesLayer(step: Step, f: StepFigure): boolean {
+  return step.layer || f.measuredId !== undefined;
+}
+
 const RANK: Record<SizeSource, number> = { measured: 0, computed: 1, estimated: 2, unknown: 3 };
 
 export interface NodeSize {
@@ -114,14 +122,14 @@ export function treeSizes(plan: Plan, fleet: Fleet | undefined, measurements: Re
     return { size: parts.reduce((a, p) => a + p.size, 0), source: parts.reduce<SizeSource>((w, p) => (RANK[p.source] > RANK[w] ? p.source : w), 'measured') };
   };
   const out: TreeSizes = { images: {}, bases: {}, stages: {} };
-  for (const b of plan.bases) out.bases[b.id] = add(b.steps.flatMap((s, k) => (s.layer ? [r.baseStep(b.id, k)] : [])));
+  for (const b of plan.bases) out.bases[b.id] = add(b.steps.flatMap((s, k) => { const f = r.baseStep(b.id, k); return makesLayer(s, f) ? [f] : []; }));
   for (const sp of plan.services) {
     for (const st of sp.stages) {
       if (st.image !== undefined && st.image !== 'scratch' && !(st.image in out.images)) {
         const f = r.from(sp, st);
         out.images[st.image] = { size: f.size, source: f.sizeSource };
       }
-      out.stages[`${sp.name}#${st.index}`] = add(st.steps.slice(Math.max(st.replaced, 1)).filter((s) => s.layer).map((s) => r.step(sp.name, st.index, s)));
+      out.stages[`${sp.name}#${st.index}`] = add(st.steps.slice(Math.max(st.replaced, 1)).map((s) => [s, r.step(sp.name, st.index, s)] as const).filter(([s, f]) => makesLayer(s, f)).map(([, f]) => f));
     }
   }
   return out;
@@ -148,8 +156,8 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
       chain = beforeChain(sp, Number(parent[1]), depth + 1);
     }
     for (const step of df.slice(1)) {
-      if (!step.layer) continue;
       const f = stepFigure(sp.name, stageIndex, step);
+      if (!makesLayer(step, f)) continue;
       chain.push({ id: f.measuredId ?? `before:${sp.name}:${stageIndex}:${step.origin}`, label: `${sp.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
     }
     return chain;
@@ -169,8 +177,8 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
       chain = [fromLayer(sp, sp.stages[first.stage]!)];
     }
     b.steps.forEach((step, k) => {
-      if (!step.layer) return;
       const f = baseStep(id, k);
+      if (!makesLayer(step, f)) return;
       if (f.rates.length > 1) notes.push(`${b.name}: services give "${step.text.split('\n')[0]}" different change rates (${f.rates.join(', ')}); the highest is used`);
       chain.push({ id: `base:${b.id}:${b.start + k}`, label: `${b.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
     });
@@ -188,8 +196,9 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
       chain = afterChain(sp, Number(parent[1]), depth + 1);
     }
     stage.steps.forEach((step, k) => {
-      if (k < Math.max(stage.replaced, 1) || !step.layer) return;
+      if (k < Math.max(stage.replaced, 1)) return;
       const f = stepFigure(sp.name, stageIndex, step);
+      if (!makesLayer(step, f)) return;
       chain.push({ id: `after:${sp.name}:${stageIndex}:${k}`, label: `${sp.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
     });
     return chain;
@@ -202,7 +211,8 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
     before.set(name, { name, layers: beforeChain(sp, sp.finalStage) });
     after.set(name, { name, layers: afterChain(sp, sp.finalStage) });
   }
-  const bases: FleetImage[] = plan.bases.map((b) => ({ name: b.name, layers: baseChain(b.id) }));
+  // The bases the deployed services build on (their build stages' too) are pushed as well.
+  const bases: FleetImage[] = plan.bases.filter((b) => b.members.some((m) => deployed.includes(m.service))).map((b) => ({ name: b.name, layers: baseChain(b.id) }));
   const beforeFigures = fleetFigures(fleet, before);
   const afterFigures = fleetFigures(fleet, after, bases);
   if (unknown.size) notes.push(`no size for ${[...unknown].join('; ')}: counted as 0 (give --images or a size in the fleet file)`);

@@ -9,7 +9,7 @@
  * The folder appears complete or not at all: everything is written into a temporary sibling that is
  * renamed into place at the end.
  */
-import { copyFile, mkdir, readlink, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readlink, rename, rm, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import { exists, fsyncDir, tempSibling } from '../stream/atomic.js';
@@ -61,6 +61,9 @@ export async function writePlan(plan: Plan, dir: string, opts: { force?: boolean
             else {
               await copyFile(from, to);
               await chmod(to, e.mode);
+              // The same mtime as the service's file: COPY keeps it, so the base's layer matches the service's.
+              const st = await lstat(from);
+              await utimes(to, st.atime, st.mtime);
             }
             files.push(`${folder}/${e.rel}`);
           }
