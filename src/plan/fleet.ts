@@ -212,8 +212,11 @@ export function fleetFigures(fleet: Fleet, services: ReadonlyMap<string, FleetIm
   };
 }
 
-/** The first rule that matches a step's text (whitespace collapsed) for a service. */
-export function matchRule(fleet: Fleet, service: string, text: string): FleetRule | undefined {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return fleet.steps.find((r) => (r.service === undefined || r.service === service) && t.includes(r.match));
+/**
+ * The first rule that matches a step for a service: its text as written (continuations joined,
+ * whitespace collapsed) or its canonical key (so `apt-get -y install` matches "apt-get install").
+ */
+export function matchRule(fleet: Fleet, service: string, text: string, key?: string): FleetRule | undefined {
+  const t = text.replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim();
+  return fleet.steps.find((r) => (r.service === undefined || r.service === service) && (t.includes(r.match) || (key !== undefined && key.includes(r.match))));
 }

@@ -41,6 +41,12 @@ export function quoteWord(v: string): string {
 
 const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 
+/** An instruction on one line for messages: continuations joined, whitespace collapsed, long text cut. */
+export function oneLine(text: string, max = 100): string {
+  const t = collapse(text.replace(/\\\r?\n/g, ' '));
+  return t.length > max ? t.slice(0, max - 1) + '…' : t;
+}
+
 /**
  * Substitutes `$NAME` and `${NAME}` in a word's raw text where NAME has a known value that needs no
  * quoting (so `$V`, `"$V"` and the value itself all mean the same); leaves anything else as written.

@@ -25,7 +25,7 @@ import { optionValues, recogniseCommand, type ToolInvocation } from '../dockerfi
 import { splitWords } from '../dockerfile/variables.js';
 import { posixJoin } from '../dockerfile/parse.js';
 import type { BuildContext } from './context.js';
-import { absoluteDestination, contextCopyWhat, flagKey } from './normalize.js';
+import { absoluteDestination, contextCopyWhat, flagKey, oneLine } from './normalize.js';
 import type { ReorderNote, Step } from './model.js';
 
 /** Instructions that change neither the filesystem nor what a later RUN sees. */
@@ -243,7 +243,7 @@ export async function reorderStage(input: ReorderInput): Promise<{ steps: Step[]
             ? { ok: false, reason: `${INSTALL_DIR_ENV.find((n) => runIns.scope.get(n)?.value !== undefined)} is set and may point the install into the copied folder` }
             : await manifestInstall(runIns.command.script, dest, context);
     if (!verdict.ok) {
-      if (run.category === 'dependencies') note(false, [run], `${run.text.split('\n')[0]} stays after ${copy.text}: ${verdict.reason}`);
+      if (run.category === 'dependencies') note(false, [run], `${oneLine(run.text)} stays after \`${oneLine(copy.text)}\`: ${verdict.reason}`);
       continue;
     }
     const digest = await context!.sourcesDigest(verdict.manifests);
@@ -261,7 +261,7 @@ export async function reorderStage(input: ReorderInput): Promise<{ steps: Step[]
       contextTarSize: await tarSizeOf(context!, verdict.manifests, dest),
     };
     steps = [...steps.slice(0, i), manifestCopy, run, ...steps.slice(i, j), ...steps.slice(j + 1)];
-    note(true, [manifestCopy, run], `${verdict.what} reads only ${verdict.manifests.join(', ')}: copied and installed before \`${copy.text.split('\n')[0]}\`, so a code change no longer reinstalls dependencies`);
+    note(true, [manifestCopy, run], `${verdict.what} reads only ${verdict.manifests.join(', ')}: copied and installed before \`${oneLine(copy.text)}\`, so a code change no longer reinstalls dependencies`);
     i += 2;
   }
 
@@ -288,7 +288,7 @@ export async function reorderStage(input: ReorderInput): Promise<{ steps: Step[]
     if (i === j) continue;
     const moved = steps.slice(i, j).filter((s) => !INERT.has(s.keyword));
     steps = [...steps.slice(0, i), run, ...steps.slice(i, j), ...steps.slice(j + 1)];
-    note(true, [run], `${run.text.split('\n')[0]} installs named packages and reads no build-context file: moved before ${moved.map((s) => '`' + s.text.split('\n')[0] + '`').join(', ')}, which change more often`);
+    note(true, [run], `${oneLine(run.text)} installs named packages and reads no build-context file: moved before ${moved.map((s) => '`' + oneLine(s.text) + '`').join(', ')}, which change more often`);
   }
 
   // 3. Metadata last.

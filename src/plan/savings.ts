@@ -20,6 +20,7 @@ import { fleetFigures, matchRule, type Fleet, type FleetFigures, type FleetImage
 import type { ImageSummary } from './images.js';
 import type { Plan, ServicePlan, StagePlan, Step } from './model.js';
 import type { StageMeasurement } from './sizes.js';
+import { oneLine } from './normalize.js';
 
 export interface SavingsReport {
   period: string;
@@ -51,7 +52,7 @@ export function sizeResolver(plan: Plan, fleet: Fleet | undefined, measurements:
     return m && sp && !m.problem && stage === sp.finalStage ? m : undefined;
   };
   const step = (service: string, stage: number, s: Step): StepFigure => {
-    const rule = fleet && matchRule(fleet, service, s.text);
+    const rule = fleet && matchRule(fleet, service, s.text, s.key);
     const changes = rule?.changes ?? fleet?.defaultChanges ?? 0;
     const m = measuredStage(service, stage);
     const layer = m && s.origin !== undefined ? m.steps.get(s.origin) : undefined;
@@ -59,13 +60,13 @@ export function sizeResolver(plan: Plan, fleet: Fleet | undefined, measurements:
     if (rule?.size !== undefined) return { size: rule.size, source: 'estimated', changes, measuredId: undefined };
     if (s.contextTarSize !== undefined) return { size: s.contextTarSize, source: 'estimated', changes, measuredId: undefined };
     if (fleet?.defaultSize !== undefined) return { size: fleet.defaultSize, source: 'estimated', changes, measuredId: undefined };
-    unknown.add(`${service}: ${s.text.split('\n')[0]}`);
+    unknown.add(`${service}: ${oneLine(s.text)}`);
     return { size: 0, source: 'unknown', changes, measuredId: undefined };
   };
   const from = (sp: ServicePlan, stage: StagePlan): FleetLayer => {
     const image = stage.image!;
     const given = fleet?.images.get(image);
-    const rule = fleet && matchRule(fleet, sp.name, stage.steps[0]!.text);
+    const rule = fleet && matchRule(fleet, sp.name, stage.steps[0]!.text, stage.steps[0]!.key);
     const changes = given?.changes ?? rule?.changes ?? fleet?.defaultChanges ?? 0;
     const layer = { id: `image:${image}`, label: `FROM ${image}`, changes };
     if (given?.size !== undefined) return { ...layer, size: given.size, sizeSource: 'estimated' };
@@ -158,7 +159,7 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
     for (const step of df.slice(1)) {
       const f = stepFigure(sp.name, stageIndex, step);
       if (!makesLayer(step, f)) continue;
-      chain.push({ id: f.measuredId ?? `before:${sp.name}:${stageIndex}:${step.origin}`, label: `${sp.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
+      chain.push({ id: f.measuredId ?? `before:${sp.name}:${stageIndex}:${step.origin}`, label: `${sp.name}: ${oneLine(step.text)}`, size: f.size, sizeSource: f.source, changes: f.changes });
     }
     return chain;
   };
@@ -179,8 +180,8 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
     b.steps.forEach((step, k) => {
       const f = baseStep(id, k);
       if (!makesLayer(step, f)) return;
-      if (f.rates.length > 1) notes.push(`${b.name}: services give "${step.text.split('\n')[0]}" different change rates (${f.rates.join(', ')}); the highest is used`);
-      chain.push({ id: `base:${b.id}:${b.start + k}`, label: `${b.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
+      if (f.rates.length > 1) notes.push(`${b.name}: services give "${oneLine(step.text)}" different change rates (${f.rates.join(', ')}); the highest is used`);
+      chain.push({ id: `base:${b.id}:${b.start + k}`, label: `${b.name}: ${oneLine(step.text)}`, size: f.size, sizeSource: f.source, changes: f.changes });
     });
     baseLayers.set(id, chain);
     return chain;
@@ -199,7 +200,7 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
       if (k < Math.max(stage.replaced, 1)) return;
       const f = stepFigure(sp.name, stageIndex, step);
       if (!makesLayer(step, f)) return;
-      chain.push({ id: `after:${sp.name}:${stageIndex}:${k}`, label: `${sp.name}: ${step.text.split('\n')[0]}`, size: f.size, sizeSource: f.source, changes: f.changes });
+      chain.push({ id: `after:${sp.name}:${stageIndex}:${k}`, label: `${sp.name}: ${oneLine(step.text)}`, size: f.size, sizeSource: f.source, changes: f.changes });
     });
     return chain;
   };
