@@ -210,7 +210,7 @@ export class BuildContext {
     for (const src of sources) {
       const m = await this.match(src);
       if (m.matches.length === 0) return undefined;
-      h.update(`source ${JSON.stringify(src)}\n`);
+      h.update(`source ${JSON.stringify(cleanSource(src))}\n`);
       for (const top of m.matches) {
         // A matched folder is copied by its contents; a matched file or link by its name.
         const base = top.kind === 'dir' ? top.rel : path.posix.dirname(top.rel) === '.' ? '' : path.posix.dirname(top.rel);

@@ -19,6 +19,7 @@ import { posixJoin } from '../dockerfile/parse.js';
 import { normalizeImageName } from '../transports/reference.js';
 import { sha256 } from '../model/digest.js';
 import type { Step, StepCategory } from './model.js';
+import { cleanSource } from './context.js';
 
 export interface NormalizeContext {
   /** The service name: makes keys that must never be shared (ONBUILD, COPY --from=<stage>) unique. */
@@ -284,7 +285,8 @@ function categoryOfRun(invocations: readonly ToolInvocation[], script: string): 
 /** The part of a COPY key that names build-context files: their paths and content digest. */
 export function contextCopyWhat(sources: readonly string[], digest: string | undefined, uniqueId: string): string {
   // Unknown content (no context, or a source that matches nothing) is unique to the service.
-  return `sources=${JSON.stringify(sources)} content=${digest ?? `unknown:${uniqueId}`}`;
+  // ./a, a and a/ name the same source.
+  return `sources=${JSON.stringify(sources.map((s) => cleanSource(s) ?? s))} content=${digest ?? `unknown:${uniqueId}`}`;
 }
 
 /** Which local paths COPY/ADD read: none for --from, URLs, git sources and heredocs. */
