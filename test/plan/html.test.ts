@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,31 +11,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const enabled = haveTool(CHROMIUM, 'chromium');
 const CORPUS = path.join(import.meta.dirname, 'corpus');
 
-const FLEET = `
-period: month
-hosts:
-  - name: api
-    count: 4
-    services: [api, billing, worker]
-  - name: gpu
-    count: 2
-    services: [inference, scorer]
-  - name: edge
-    count: 3
-    services: [frontend, notifier]
-images:
-  python:3.12-slim: { size: 45MB, changes: 2 }
-  node:20-slim: { size: 70MB, changes: 2 }
-  nginx:1.27-alpine: { size: 20MB, changes: 1 }
-steps:
-  - { match: apt-get install, size: 30MB, changes: 1 }
-  - { match: COPY requirements.txt, size: 1KB, changes: 1 }
-  - { match: pip install, size: 120MB, changes: 1 }
-  - { match: COPY models/, size: 250MB, changes: 0.5 }
-  - { match: COPY . ., size: 3MB, changes: 20 }
-  - { match: npm ci, size: 80MB, changes: 2 }
-default: { size: 100KB, changes: 4 }
-`;
+const FLEET = readFileSync(path.join(import.meta.dirname, 'fleet.example.yaml'), 'utf8');
 
 describe.runIf(enabled)('plan HTML report in headless Chromium', () => {
   let browser: BrowserContext;
