@@ -68,7 +68,7 @@ describe.runIf(enabled)('plan with a real engine', () => {
     // Definitions of one ENV instruction are one step in any order; the planned base keeps the first service's order.
     return { Env: [...((c.Env as string[]) ?? [])].sort(), Cmd: c.Cmd, Entrypoint: c.Entrypoint, WorkingDir: c.WorkingDir, ExposedPorts: c.ExposedPorts, Labels: c.Labels, User: c.User };
   };
-  const sh = (name: string, script: string) => docker(['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', name, '-c', script]);
+  const sh = (name: string, script: string) => docker(['run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', '/bin/sh', name, '-c', script]);
   // Every file the stand-ins and COPYs wrote, with its sha256; .dockerignore apart (see below).
   const files = (name: string) => sh(name, 'find /app /usr/share/pkgs /usr/local/lib /models -type f ! -name .dockerignore -exec sha256sum {} \\; 2>/dev/null | sort; true');
 
@@ -98,7 +98,7 @@ describe.runIf(enabled)('plan with a real engine', () => {
     // Images built from the original Dockerfiles, for measured sizes and the before/after comparison.
     // --no-cache everywhere: services are built separately (as in CI), not sharing layers through one
     // machine's build cache, and the planned images share layers because of the plan alone.
-    for (const s of ['api', 'billing', 'inference']) await docker(['build', '--no-cache', '-q', '-t', `orig/${s}:1`, path.join(corpus, s)]);
+    for (const s of ['api', 'billing', 'inference', 'notifier']) await docker(['build', '--no-cache', '-q', '-t', `orig/${s}:1`, path.join(corpus, s)]);
 
     out = path.join(work, 'plan');
     writeFileSync(path.join(work, 'fleet.yaml'), FLEET);
@@ -186,7 +186,8 @@ describe.runIf(enabled)('plan with a real engine', () => {
   });
 
   it('the planned images hold the same files and config as the originals', async () => {
-    for (const s of ['api', 'billing', 'inference']) {
+    // billing and notifier were reordered (pip install and npm ci moved before COPY . .).
+    for (const s of ['api', 'billing', 'inference', 'notifier']) {
       const planned = await files(`layerwise/${s}`);
       expect(planned.split('\n').length, s).toBeGreaterThan(8);
       expect(planned, s).toBe(await files(`orig/${s}:1`));
