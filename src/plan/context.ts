@@ -4,6 +4,9 @@
  * `COPY requirements.txt .` count as the same step only when the files are identical), which files
  * must be copied next to a generated base Dockerfile, and the text of small manifests the reorder
  * checks read. File contents are hashed as streams and never held; digests are memoised per file.
+ * One simplification: a folder `.dockerignore` excludes is not entered, so an exception for a file
+ * inside it (`!folder/keep`) is not honoured; such a COPY's content is then unknown or smaller, and
+ * the step is not shared with a service that has the file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

@@ -10,7 +10,7 @@ import { LayerwiseError, asLayerwiseError } from '../errors.js';
 import type { DockerfileInput } from './plan.js';
 
 const MAX_DEPTH = 4;
-const SKIP = new Set(['node_modules', 'vendor', '__pycache__', 'dist', 'build', 'target']);
+const SKIP = new Set(['node_modules', 'vendor', '__pycache__']);
 
 export function isDockerfileName(name: string): boolean {
   if (/\.dockerignore$/i.test(name)) return false;
