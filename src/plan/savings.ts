@@ -60,7 +60,7 @@ export function sizeResolver(plan: Plan, fleet: Fleet | undefined, measurements:
     if (rule?.size !== undefined) return { size: rule.size, source: 'estimated', changes, measuredId: undefined };
     if (s.contextTarSize !== undefined) return { size: s.contextTarSize, source: 'estimated', changes, measuredId: undefined };
     if (fleet?.defaultSize !== undefined) return { size: fleet.defaultSize, source: 'estimated', changes, measuredId: undefined };
-    unknown.add(`${service}: ${oneLine(s.text)}`);
+    if (s.layer) unknown.add(`${service}: ${oneLine(s.text)}`);
     return { size: 0, source: 'unknown', changes, measuredId: undefined };
   };
   const from = (sp: ServicePlan, stage: StagePlan): FleetLayer => {
@@ -143,7 +143,7 @@ export function computeSavings(plan: Plan, fleet: Fleet, measurements: ReadonlyM
   for (const s of deployed) {
     if (!byName.has(s)) throw new LayerwiseError('FLEET_INVALID', `the fleet runs service ${s}, which is not one of the planned services (${[...byName.keys()].join(', ')})`, { subject: s });
   }
-  for (const m of measurements.values()) if (m.problem) notes.push(`${m.service}: image ${m.image} not used for sizes: ${m.problem}`);
+  for (const m of measurements.values()) if (m.problem) notes.push(`${m.service}: its image was not used for sizes: ${m.problem}`);
 
   // Before: each service's own chain, in Dockerfile order.
   const beforeChain = (sp: ServicePlan, stageIndex: number, depth = 0): FleetLayer[] => {

@@ -66,7 +66,8 @@ export function planTty(report: PlanReport, opts: TtyOptions = {}): string {
     if (sizes && [...Object.values(sizes.bases), ...Object.values(sizes.stages), ...Object.values(sizes.images)].some((s: NodeSize) => s.source !== 'computed')) {
       out.push('', dim('Sizes: plain = measured from the images, ~ = estimated (fleet file or build context), ≥ = some parts unknown'));
     }
-    for (const m of report.measurements) if (m.problem) out.push(`  ${m.service}: ${m.image} not matched to its Dockerfile: ${m.problem}`);
+    // (With a fleet file the savings notes say it.)
+    if (!report.savings) for (const m of report.measurements) if (m.problem) out.push(`  ${m.service}: ${m.image} not matched to its Dockerfile: ${m.problem}`);
   }
   const s = report.savings;
   if (s) {
