@@ -31,3 +31,4 @@ export type { PatchHeader } from './patch/format.js';
 export { createBundle, estimateBundle, pairsFromCompose, type BundlePair } from './deploy/bundle.js';
 export { applyBundle, type BundleApplyResult } from './deploy/apply-bundle.js';
 export { buildImage, type BuildOptions } from './build/build.js';
+export { runPlan, planDockerfiles, analyseSharing, computeSavings, parseFleet, writePlan, type Plan, type PlanReport } from './plan/index.js';
