@@ -20,7 +20,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('layerwise')
-    .description('Ship container image updates as small, verified, byte-exact patches; inspect, copy and validate images.')
+    .description('Ship container image updates as small, verified, byte-exact patches and release bundles; build, inspect, copy, validate, analyze, lint and plan images.')
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
