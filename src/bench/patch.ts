@@ -6,7 +6,7 @@
  *
  *   npm run bench [-- --scenarios DIR] [--quick] [--big] [--only 1->2,1->3]
  *
- * --quick skips zstd --patch-from (minutes per pair); --big adds a generated 2.6 GB pair.
+ * --quick skips zstd --patch-from (minutes per pair); --big adds a generated 3 GB pair.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
     const bigDir = path.join(repo, 'bench-out/big');
     mkdirSync(bigDir, { recursive: true });
     if (!existsSync(path.join(bigDir, 'big_2.tar'))) {
-      process.stderr.write('generating the 2.6 GB pair...\n');
+      process.stderr.write('generating the 3 GB pair...\n');
       await generateBigPair(bigDir);
     }
-    pairs.push({ name: 'big 2.6 GB', old: `docker-archive:${bigDir}/big_1.tar`, next: `docker-archive:${bigDir}/big_2.tar`, oldTar: `${bigDir}/big_1.tar`, newTar: `${bigDir}/big_2.tar`, out: (d) => `docker-archive:${d}/out.tar` });
+    pairs.push({ name: 'big 3 GB', old: `docker-archive:${bigDir}/big_1.tar`, next: `docker-archive:${bigDir}/big_2.tar`, oldTar: `${bigDir}/big_1.tar`, newTar: `${bigDir}/big_2.tar`, out: (d) => `docker-archive:${d}/out.tar` });
     // Issue 2's memory check: copying a multi-GB docker-archive into an OCI layout, every blob verified.
     const out = path.join(work, 'big-oci');
     rmSync(out, { recursive: true, force: true });
