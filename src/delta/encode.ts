@@ -148,8 +148,11 @@ class Emitter {
 /** How far ahead a mismatch looks for the current alignment to match again (a substitution, not a shift). */
 const RESYNC = 32;
 
-/** Encodes target against source (both in memory). Returns what it did, for statistics. */
-export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOut, index?: SourceIndex): DeltaStats {
+/**
+ * Encodes target against source (both in memory). `alignment` is where target position 0 is expected in
+ * the source (non-zero for windows of large files). Returns what it did, for statistics.
+ */
+export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOut, index?: SourceIndex, alignment = 0): DeltaStats {
   const s = source;
   const t = target;
   const em = new Emitter(out, s, t);
@@ -161,7 +164,7 @@ export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOu
   let idx = index;
   let p = 0; // current target position
   let lit = 0; // start of the pending literal region
-  let offset = 0; // srcPos - tgtPos of the last match: the alignment we expect to continue
+  let offset = alignment; // srcPos - tgtPos of the last match: the alignment we expect to continue
   const end = t.length - K;
   while (p <= end) {
     // 1. Continue at the current alignment if it matches again (substitutions keep alignment).

@@ -288,7 +288,8 @@ async function encodeContentDelta(index: OldIndex, base: EntryRef, data: EntryDa
       const tgt = data.read(tStart, tLen);
       dops.int(sStart - tStart);
       dops.uint(Math.max(0, sLen));
-      const st = encodeDelta(src, tgt, out);
+      // Where this window's first byte is expected in the source window: the alignment carried over.
+      const st = encodeDelta(src, tgt, out, undefined, tStart + offset - sStart);
       if (st.lastOffset !== undefined) offset = sStart - tStart + st.lastOffset;
     }
   }

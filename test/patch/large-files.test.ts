@@ -35,4 +35,32 @@ describe('files over the in-memory limit are delta-coded in windows', () => {
     expect(res.imageId).toBe(want.id);
     await want.close();
   }, 180_000);
+
+  it('keeps the alignment from window to window on repetitive text (no false matches elsewhere)', async () => {
+    // A 48 MB log-like file from a 20-word vocabulary: any 8 bytes occur all over it, so a window that
+    // lost its alignment would match everywhere and ship megabytes.
+    const words = 'alpha beta gamma delta request response handler config layer image digest stream buffer error status data items index value result'.split(' ');
+    const r = seededBytes('vocab', 48 * 1024 * 1024);
+    const parts: string[] = [];
+    let n = 0;
+    for (let i = 0; n < 48 * 1024 * 1024; i++) {
+      const w = words[r[i]! % words.length]!;
+      parts.push(w, r[i]! % 9 === 0 ? '\n' : ' ');
+      n += w.length + 1;
+    }
+    const text = Buffer.from(parts.join('').slice(0, 48 * 1024 * 1024), 'latin1');
+    const edited = Buffer.from(text);
+    for (const at of [3 << 20, 20 << 20, 41 << 20]) edited.write('EDIT', at, 'latin1');
+    const oldRef = `docker-archive:${path.join(dir, 'txt-old.tar')}:t/txt:1`;
+    const newRef = `docker-archive:${path.join(dir, 'txt-new.tar')}:t/txt:2`;
+    await writeImage(imageFromEntries([[{ path: 'var/log/app.log', type: 'file', data: text }]], { compression: 'none' }), oldRef);
+    await writeImage(imageFromEntries([[{ path: 'var/log/app.log', type: 'file', data: edited, mtime: 9 }]], { compression: 'none' }), newRef);
+    const patch = path.join(dir, 'txt.lwp');
+    await createPatch({ from: [oldRef], to: newRef, output: patch });
+    expect(statSync(patch).size).toBeLessThan(4000);
+    const res = await applyPatch({ patch, from: [oldRef], to: `oci:${path.join(dir, 'txt-out')}:t` });
+    const want = await openImage(newRef);
+    expect(res.imageId).toBe(want.id);
+    await want.close();
+  }, 180_000);
 });
