@@ -58,6 +58,9 @@ export type ErrorCode =
   // lint
   | 'LINT_CONFIG_INVALID'
   | 'LINT_TARGET_NOT_FOUND'
+  // plan
+  | 'PLAN_INPUT_INVALID'
+  | 'FLEET_INVALID'
   // general
   | 'USAGE'
   | 'IO'

@@ -23,3 +23,12 @@ export { evaluateGate, parseLayerwiseYaml, type GateConfig, type GateResult } fr
 export { renderAnalyzeHtml } from './report/html/analyze-html.js';
 export { parseDockerfile, type Dockerfile, type Stage, type Instruction, type BaseImage } from './dockerfile/index.js';
 export { lint, lintFile, fixDockerfile, fixFile, scanContext, loadConfig as loadLintConfig, RULES as LINT_RULES, type LintResult, type Finding as LintFinding, type LintConfig } from './lint/index.js';
+export { createPatch, encodePatchFile, type CreatePatchOptions, type CreatePatchResult } from './patch/create.js';
+export { applyPatch, verifyPatch, PatchSession, type ApplyResult, type VerifyResult } from './patch/apply.js';
+export { describePatch, type PatchDescription } from './patch/inspect.js';
+export { pushPatchArtifact, fetchPatchArtifact } from './patch/artifact.js';
+export type { PatchHeader } from './patch/format.js';
+export { createBundle, estimateBundle, pairsFromCompose, type BundlePair } from './deploy/bundle.js';
+export { applyBundle, type BundleApplyResult } from './deploy/apply-bundle.js';
+export { buildImage, type BuildOptions } from './build/build.js';
+export { runPlan, planDockerfiles, analyseSharing, computeSavings, parseFleet, writePlan, type Plan, type PlanReport } from './plan/index.js';

@@ -1,13 +1,2 @@
-/** Sizes in finding titles: SI units, as the CLI prints them (1 MB = 1,000,000 bytes). */
-export function formatBytes(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n);
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  const text = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-  return `${sign}${text} ${units[u]}`;
-}
+// Sizes in finding titles are printed exactly as the CLI prints them.
+export { formatBytes } from '../text/bytes.js';

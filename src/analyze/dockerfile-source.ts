@@ -1,9 +1,8 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import { parseDockerfile } from '../dockerfile/parse.js';
 
 /**
- * The only file that talks to the Dockerfile parser. Attribution needs instructions with their
- * keyword, arguments and lines, grouped into stages; when the project's own parser (src/dockerfile/)
- * lands, this adapter is the one place to swap.
+ * What attribution needs from a Dockerfile: instructions with their keyword, arguments and lines,
+ * grouped into stages; read through the project's Dockerfile model (src/dockerfile/).
  */
 export interface DockerfileInstruction {
   keyword: string;
@@ -26,21 +25,15 @@ export interface DockerfileStage {
 }
 
 export function readDockerfileStages(text: string): DockerfileStage[] {
-  const df = DockerfileParser.parse(text);
-  const stages: DockerfileStage[] = [];
-  for (const ins of df.getInstructions()) {
-    const keyword = ins.getKeyword().toUpperCase();
-    const range = ins.getRange();
-    const args = (ins.getArgumentsContent() ?? '').trim();
-    if (keyword === 'FROM') {
-      const words = ins.getArguments().map((a) => a.getValue());
-      const asAt = words.findIndex((w) => w.toLowerCase() === 'as');
-      stages.push({ index: stages.length, name: asAt >= 0 ? words[asAt + 1]?.toLowerCase() : undefined, base: words[0] ?? '', line: range.start.line + 1, instructions: [] });
-      continue;
-    }
-    const stage = stages[stages.length - 1];
-    if (!stage) continue; // ARG before the first FROM belongs to no stage
-    stage.instructions.push({ keyword, args, line: range.start.line + 1, endLine: range.end.line + 1 });
-  }
-  return stages;
+  const df = parseDockerfile(text);
+  // Spans end exclusively: an instruction ending at a line break ends on the line before.
+  const lastLine = (span: { start: { line: number }; end: { line: number; column: number } }) =>
+    span.end.column === 1 && span.end.line > span.start.line ? span.end.line - 1 : span.end.line;
+  return df.stages.map((st) => ({
+    index: st.index,
+    name: st.name,
+    base: st.base.raw,
+    line: st.from.span.start.line,
+    instructions: st.instructions.map((ins) => ({ keyword: ins.keyword, args: ins.args.trim(), line: ins.span.start.line, endLine: lastLine(ins.span) })),
+  }));
 }

@@ -1,4 +1,4 @@
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import xxhash from 'xxhash-wasm';
 import { asLayerwiseError } from '../errors.js';
 import type { Layer } from '../model/image.js';
@@ -42,7 +42,6 @@ export interface ScanOptions {
 }
 
 const WHITEOUT_PREFIX = '.wh.';
-const READ_AHEAD = 8 << 20;
 const OPAQUE = '.wh..wh..opq';
 
 let api: Awaited<ReturnType<typeof xxhash>> | undefined;
@@ -61,10 +60,8 @@ async function xxh(): Promise<Awaited<ReturnType<typeof xxhash>>> {
  */
 export async function scanLayer(layer: Layer, index: number, opts: ScanOptions = {}): Promise<LayerScan> {
   const subject = `layer ${index} (${layer.diffId})`;
-  const source = await layer.uncompressed();
-  // A read-ahead buffer: the next chunks are read (and their diffID hashed) while this one is parsed.
-  const stream = new PassThrough({ highWaterMark: READ_AHEAD });
-  pipeline(source, stream, () => {});
+  // File-backed layers read ahead on their own (FileWindow), so parsing overlaps the next reads.
+  const stream = await layer.uncompressed();
   return scanTarStream(stream, index, subject, opts);
 }
 

@@ -85,9 +85,10 @@ export interface BigPair {
   new: string;
 }
 
-/** Writes old.tar and new.tar (docker-archive) in `dir`, about `gb` GB each. */
-export async function generateBigPair(dir: string, gb = 2.6): Promise<BigPair> {
-  const scale = gb / 2.6;
+/** Writes big_1.tar and big_2.tar (docker-archive) in `dir`, about `gb` GB each. */
+export async function generateBigPair(dir: string, gb = 3): Promise<BigPair> {
+  // At scale 1 the old image is about 2.15 GB.
+  const scale = gb / 2.15;
   const osFiles: FileSpec[] = [];
   for (let i = 0; i < Math.round(6000 * scale); i++) osFiles.push({ path: `usr/lib/os/pkg${i % 60}/file${i}.py`, size: 80_000 + (i % 17) * 3000, kind: 'text', seed: `os${i}`, mtime: 1_700_000_000 });
   for (let i = 0; i < Math.round(10 * scale); i++) osFiles.push({ path: `opt/models/part-${String(i).padStart(2, '0')}.bin`, size: 100 * 1024 * 1024, kind: 'binary', seed: `model${i}`, mtime: 1_700_000_000 });

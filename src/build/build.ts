@@ -16,17 +16,11 @@ import type { AddSpec } from './add-spec.js';
 import { loadDockerignore } from './dockerignore.js';
 import { whiteoutsForReplace } from './replace.js';
 
-export interface BuildOptions {
+export interface BuildOptions extends Pick<ConfigChanges, 'env' | 'workdir' | 'cmd' | 'entrypoint' | 'labels' | 'user'> {
   base: string | Image;
   adds: AddSpec[];
   /** Make each destination folder mirror its source: whiteouts for what the base has there and the source does not. */
   replace?: boolean;
-  env?: Record<string, string>;
-  workdir?: string;
-  cmd?: string[];
-  entrypoint?: string[];
-  labels?: Record<string, string>;
-  user?: string;
   /** Seconds since the epoch for every mtime and for `created`; default SOURCE_DATE_EPOCH, else 0. */
   timestamp?: number;
   /** What the history entry says made the layer. */

@@ -1,17 +1,6 @@
 /** Human-readable output helpers shared by the CLI commands. */
 
-export function humanBytes(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n);
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  const text = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-  return `${sign}${text} ${units[u]}`;
-}
+export { formatBytes as humanBytes } from '../text/bytes.js';
 
 export function shortDigest(d: string): string {
   return d.startsWith('sha256:') ? d.slice(7, 19) : d.slice(0, 12);

@@ -12,6 +12,7 @@ import { register as build } from './commands/build.js';
 import { register as analyze } from './commands/analyze.js';
 import { register as diff } from './commands/diff.js';
 import { register as lint } from './commands/lint.js';
+import { register as plan } from './commands/plan.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,11 +20,11 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('layerwise')
-    .description('Ship container image updates as small, verified, byte-exact patches; inspect, copy and validate images.')
+    .description('Ship container image updates as small, verified, byte-exact patches and release bundles; build, inspect, copy, validate, analyze, lint and plan images.')
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const reg of [demo, inspect, copy, validate, patch, bundle, build, analyze, diff, lint]) reg(program);
+  for (const reg of [demo, inspect, copy, validate, patch, bundle, build, analyze, diff, lint, plan]) reg(program);
   return program;
 }
 

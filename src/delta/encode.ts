@@ -49,8 +49,9 @@ export class SourceIndex {
 
   constructor(readonly source: Uint8Array) {
     const n = source.length;
-    // Sample every position for sources up to 16 MB; sparser above, to bound memory and time.
-    const step = n <= 16 << 20 ? 1 : Math.ceil(n / (16 << 20));
+    // Every position for small sources; sparser for large ones. A step of s still finds every match of at
+    // least K+s-1 bytes, and a jump far from the current alignment must be 16-32 bytes to pay off anyway.
+    const step = n <= 16 << 20 ? 1 : 8;
     const slots = Math.max(1024, n / step);
     let bits = 10;
     while (1 << bits < slots * 2 && bits < 23) bits++;
@@ -58,7 +59,21 @@ export class SourceIndex {
     this.table = new Int32Array(1 << bits).fill(-1);
     // Inserted back to front so the earliest occurrence wins: aligned matches are likelier early.
     const last = n - K;
-    for (let i = last - (last % step); i >= 0; i -= step) this.table[hash8(source, i, this.mask)] = i;
+    const mask = this.mask;
+    const table = this.table;
+    if (step === 1 && last >= 0) {
+      // The two 32-bit words of the 8-byte key slide one byte per position: one read instead of eight.
+      let lo = source[last]! | (source[last + 1]! << 8) | (source[last + 2]! << 16) | (source[last + 3]! << 24);
+      let hi = source[last + 4]! | (source[last + 5]! << 8) | (source[last + 6]! << 16) | (source[last + 7]! << 24);
+      for (let i = last; ; ) {
+        table[(Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi ^ (lo >>> 15), 0x85ebca77)) >>> 0 & mask] = i;
+        if (--i < 0) break;
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | source[i]!;
+      }
+    } else {
+      for (let i = last - (last % step); i >= 0; i -= step) table[hash8(source, i, mask)] = i;
+    }
   }
 
   candidate(target: Uint8Array, p: number): number {
@@ -130,8 +145,14 @@ class Emitter {
   }
 }
 
-/** Encodes target against source (both in memory). Returns what it did, for statistics. */
-export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOut, index?: SourceIndex): DeltaStats {
+/** How far ahead a mismatch looks for the current alignment to match again (a substitution, not a shift). */
+const RESYNC = 32;
+
+/**
+ * Encodes target against source (both in memory). `alignment` is where target position 0 is expected in
+ * the source (non-zero for windows of large files). Returns what it did, for statistics.
+ */
+export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOut, index?: SourceIndex, alignment = 0): DeltaStats {
   const s = source;
   const t = target;
   const em = new Emitter(out, s, t);
@@ -139,10 +160,11 @@ export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOu
     em.add(0, t.length);
     return em.stats;
   }
-  const idx = index ?? new SourceIndex(s);
+  // Built on first need: files that only changed in place (caches with a new timestamp, logs) never need it.
+  let idx = index;
   let p = 0; // current target position
   let lit = 0; // start of the pending literal region
-  let offset = 0; // srcPos - tgtPos of the last match: the alignment we expect to continue
+  let offset = alignment; // srcPos - tgtPos of the last match: the alignment we expect to continue
   const end = t.length - K;
   while (p <= end) {
     // 1. Continue at the current alignment if it matches again (substitutions keep alignment).
@@ -156,8 +178,23 @@ export function encodeDelta(source: Uint8Array, target: Uint8Array, out: DeltaOu
         bestLen = n;
       }
     }
-    // 2. Otherwise (or if the hash table knows something much longer), look the K bytes up.
+    // 2. A substitution keeps the alignment: if it matches again within a few bytes, skip ahead to there.
+    if (bestSrc < 0 && cont >= 0) {
+      let q = p + 1;
+      const limit = Math.min(end, p + RESYNC);
+      for (; q <= limit; q++) {
+        const c2 = q + offset;
+        if (c2 + K > s.length) break;
+        if (matchForward(s, c2, t, q) >= K) break;
+      }
+      if (q <= limit && q + offset + K <= s.length) {
+        p = q;
+        continue;
+      }
+    }
+    // 3. Otherwise (or if the hash table knows something much longer), look the K bytes up.
     if (bestLen < 64) {
+      idx ??= new SourceIndex(s);
       const c = idx.candidate(t, p);
       if (c >= 0 && c !== cont) {
         const n = matchForward(s, c, t, p);

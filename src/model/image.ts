@@ -47,4 +47,9 @@ export interface Image {
   readonly names: readonly string[];
   /** Releases files or temporary copies the source holds. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Sources that can only stream (engines) deliver several layers in one pass: each wanted layer's
+   * verified tar, in the order the source produces them. Others need not implement it (see image/scan.ts).
+   */
+  scanLayers?(visit: (layer: Layer, tar: Readable) => Promise<void>, wanted?: ReadonlySet<Digest>): Promise<void>;
 }

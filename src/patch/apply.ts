@@ -13,6 +13,8 @@ import { layerCompression, layerMediaType, manifestFamily, type Compression } fr
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { VerifyingStream } from '../stream/verify.js';
 import { LayerSafetyStream } from '../tar/layer-safety.js';
+import { makeScratchDir } from '../stream/scratch.js';
+import { rm } from 'node:fs/promises';
 import { openImage, writeImage, type OpenOptions, type WriteOptions, type WriteResult } from '../transports/index.js';
 import type { Progress } from '../progress.js';
 import { BaseStore } from './base-store.js';
@@ -75,7 +77,7 @@ export class PatchSession {
       const bases: Image[] = [];
       for (const f of opts.from) {
         if (typeof f === 'string') {
-          const img = await openImage(f, opts.open);
+          const img = await openImage(f, { ...opts.open, stream: true });
           opened.push(img);
           bases.push(img);
         } else bases.push(f);
@@ -121,7 +123,7 @@ export class PatchSession {
           referenced.set(layer, s);
         }
       }
-      const store = await BaseStore.open(h.requires.layers, available, referenced, opts.progress);
+      const store = await BaseStore.open(h.requires.layers, bases, referenced, opts.progress);
       return new PatchSession(subject, ra, patch, opened, bases, store, configs, manifests);
     } catch (err) {
       for (const img of opened) await img.close();
@@ -142,7 +144,15 @@ export class PatchSession {
     const blobs = new Map<Digest, Layer>();
     for (const b of this.bases) for (const l of b.layers) blobs.set(l.descriptor.digest, l);
     const family = manifestFamily(t.mediaType);
-    const layers = t.layers.map((tl, i) => new PatchedLayer(this, h.layers[tl.layer]!, tl, i, available, blobs, family, opts.exactBlobs ?? true));
+    const same = (a: Layer['descriptor'], b: Layer['descriptor']) => a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
+    const layers = t.layers.map((tl, i): Layer => {
+      const pl = h.layers[tl.layer]!;
+      // A layer the site has as exactly this blob is the base's own layer: destinations can then skip
+      // or mount it (registries) instead of moving its bytes.
+      const exact = pl.source.kind === 'base' && (opts.exactBlobs ?? true) ? blobs.get(tl.descriptor.digest) : undefined;
+      if (exact && same(exact.descriptor, tl.descriptor) && exact.diffId === pl.diffId) return exact;
+      return new PatchedLayer(this, pl, tl, i, available, blobs, family, opts.exactBlobs ?? true);
+    });
     return {
       reference: `patch:${this.path}${h.targets.length > 1 ? `#${target}` : ''}`,
       manifest,
@@ -163,7 +173,9 @@ export class PatchSession {
     const s = pl.source.section;
     const cursors = await openSection(this.ra, this.patch.sectionOffsets[s]!, this.header.sections[s]!.length, this.path);
     const subject = `${this.path}: layer ${index}`;
-    const gen = decodeLayer(cursors, this.store, subject);
+    // Archive members unpacked while decoding live in the session's scratch directory, removed by close().
+    this.scratch ??= await makeScratchDir('apply');
+    const gen = decodeLayer(cursors, this.store, subject, this.scratch);
     return chain(
       Readable.from(gen, { objectMode: false }),
       // The patch is only as trustworthy as its maker: the rebuilt tar gets the same checks as any layer.
@@ -172,7 +184,10 @@ export class PatchSession {
     );
   }
 
+  private scratch: string | undefined;
+
   async close(): Promise<void> {
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
     await this.store.close();
     for (const img of this.opened) await img.close();
     await this.ra.close();
@@ -267,11 +282,12 @@ export async function applyPatch(opts: ApplyPatchOptions & { to: string; write?:
 /** Writes one target of an open session to a destination; reports digests that could not be kept. */
 export async function writeTarget(session: PatchSession, target: number, to: string, write: WriteOptions = {}): Promise<ApplyResult> {
   const image = session.image(target);
-  const recompress = (i: number) => (image.layers[i] as PatchedLayer).recompressTo;
+  const recompress = (i: number) => (image.layers[i] instanceof PatchedLayer ? (image.layers[i] as PatchedLayer).recompressTo : undefined);
   const result = await writeImage(image, to, { ...write, layerCompression: recompress });
   const digestChanges = result.changed.map((c) => {
     const m = /^layer (\d+)$/.exec(c.what);
-    const from = m ? (image.layers[Number(m[1])] as PatchedLayer).targetDescriptor.digest : c.from;
+    const l = m ? image.layers[Number(m[1])] : undefined;
+    const from = l instanceof PatchedLayer ? l.targetDescriptor.digest : c.from;
     return { what: c.what, from, to: c.to };
   });
   return { ...result, imageId: image.id, digestChanges };
@@ -290,7 +306,9 @@ export async function verifySession(session: PatchSession, progress?: Progress):
       const l = image.layers[i]!;
       const source = h.layers[h.targets[t]!.layers[i]!.layer]!.source.kind;
       rows.push({ index: i, diffId: l.diffId, source });
-      if (done.has(l.diffId)) continue;
+      // Layers the site has are checked when they are read for output; what must be proven before anything
+      // is written is that the patch rebuilds the others exactly.
+      if (done.has(l.diffId) || source === 'base') continue;
       done.add(l.diffId);
       progress?.start(`verifying layer ${l.diffId.slice(7, 19)}`, l.uncompressedSize ?? undefined);
       await pipeline(

@@ -3,7 +3,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import type { Digest } from '../model/digest.js';
-import type { Layer } from '../model/image.js';
+import type { Image, Layer } from '../model/image.js';
+import type { Readable } from 'node:stream';
+import { scanLayers } from '../image/scan.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { makeScratchDir } from '../stream/scratch.js';
 import { indexTarEntries } from '../tar/index-random.js';
@@ -52,15 +54,32 @@ export class BaseStore implements BaseProvider {
    * `required` is the patch's list of base layers; `needed` says, per layer index, which entries' data the
    * patch reads (headers of referenced layers are always kept).
    */
-  static async open(required: { diffId: Digest }[], available: Map<Digest, Layer>, referenced: Map<number, Set<number>>, progress?: Progress): Promise<BaseStore> {
+  static async open(required: { diffId: Digest }[], bases: Image[], referenced: Map<number, Set<number>>, progress?: Progress): Promise<BaseStore> {
     const store = new BaseStore(required.length);
     try {
-      for (const [i, needed] of referenced) {
+      // Where each referenced layer comes from: the first base image holding it.
+      const byDiff = new Map<Digest, { image: Image; layer: Layer }>();
+      for (const image of bases) for (const layer of image.layers) if (!byDiff.has(layer.diffId)) byDiff.set(layer.diffId, { image, layer });
+      const perImage = new Map<Image, Map<Digest, number>>();
+      for (const i of referenced.keys()) {
         const r = required[i];
         if (!r) throw new LayerwiseError('PATCH_CORRUPT', `patch references base layer ${i}, which its header does not list`);
-        const layer = available.get(r.diffId);
-        if (!layer) throw new LayerwiseError('PATCH_BASE_MISSING', `base layer ${r.diffId} is not in the given base images`);
-        store.layers[i] = await store.load(layer, needed, i, progress);
+        const found = byDiff.get(r.diffId);
+        if (!found) throw new LayerwiseError('PATCH_BASE_MISSING', `base layer ${r.diffId} is not in the given base images`);
+        const ra = found.layer.randomAccess ? await found.layer.randomAccess() : undefined;
+        if (ra) store.layers[i] = await store.inPlace(found.layer, ra);
+        else {
+          const m = perImage.get(found.image) ?? new Map<Digest, number>();
+          m.set(r.diffId, i);
+          perImage.set(found.image, m);
+        }
+      }
+      // The others are streamed: one pass per image (engines deliver every wanted layer in one pass).
+      for (const [image, wanted] of perImage) {
+        await scanLayers(image, async (layer, tar) => {
+          const i = wanted.get(layer.diffId)!;
+          store.layers[i] = await store.streamed(layer, tar, referenced.get(i)!, i, progress);
+        }, new Set(wanted.keys()));
       }
       return store;
     } catch (err) {
@@ -69,13 +88,13 @@ export class BaseStore implements BaseProvider {
     }
   }
 
-  private async load(layer: Layer, needed: Set<number>, i: number, progress?: Progress): Promise<StoreLayer> {
-    const ra = layer.randomAccess ? await layer.randomAccess() : undefined;
-    if (ra) {
-      const entries = await indexTarEntries(ra, `base layer ${layer.diffId}`);
-      checkLayerEntries(entries, `base layer ${layer.diffId}`);
-      return { entries: entries.map((e) => ({ header: e.headerBytes, size: e.size, type: e.type })), dataOffsets: entries.map((e) => e.dataOffset), ra };
-    }
+  private async inPlace(layer: Layer, ra: RandomAccess): Promise<StoreLayer> {
+    const entries = await indexTarEntries(ra, `base layer ${layer.diffId}`);
+    checkLayerEntries(entries, `base layer ${layer.diffId}`);
+    return { entries: entries.map((e) => ({ header: e.headerBytes, size: e.size, type: e.type })), dataOffsets: entries.map((e) => e.dataOffset), ra };
+  }
+
+  private async streamed(layer: Layer, tar: Readable, needed: Set<number>, i: number, progress?: Progress): Promise<StoreLayer> {
     // One verified pass: keep every header, copy the data of needed entries into a spool file.
     this.spoolDir ??= await makeScratchDir('apply');
     const spoolPath = path.join(this.spoolDir, `${i}.spool`);
@@ -85,7 +104,7 @@ export class BaseStore implements BaseProvider {
     let spooled = 0;
     let keep = false;
     progress?.start(`reading base layer ${layer.diffId.slice(7, 19)}`, layer.descriptor.size);
-    for await (const ev of readLayerTar(await layer.uncompressed(), { subject: `base layer ${layer.diffId}` })) {
+    for await (const ev of readLayerTar(tar, { subject: `base layer ${layer.diffId}` })) {
       if (ev.kind === 'entry') {
         keep = needed.has(entries.length);
         entries.push({ header: ev.entry.headerBytes, size: ev.entry.size, type: ev.entry.type });

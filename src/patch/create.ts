@@ -11,7 +11,11 @@ import type { Progress } from '../progress.js';
 import { emptyStats, encodePatchPreamble, PATCH_VERSION, type BlobRecipe, type PatchHeader, type PatchLayer, type PatchTarget, type SectionInfo, type TargetLayer } from './format.js';
 import { encodeLayer } from './layer-encoder.js';
 import { digestDictionary, encodeMetadata } from './metadata.js';
-import { OldIndex } from './old-index.js';
+import { emptySurvey, OldIndex, surveyLayer, type Survey } from './old-index.js';
+import { ArchiveIndex, discoverArchives } from './archive-index.js';
+import { scanLayers } from '../image/scan.js';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { SectionWriter } from './section.js';
 import { gzipRecipe } from './gzip-recipe.js';
 
@@ -71,7 +75,7 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
   const opened: Image[] = [];
   const own = async (ref: string | Image) => {
     if (typeof ref !== 'string') return ref;
-    const img = await openImage(ref, opts.open);
+    const img = await openImage(ref, { ...opts.open, stream: true });
     opened.push(img);
     return img;
   };
@@ -93,25 +97,13 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
       baseLayers.push(l);
     }
     const stats = emptyStats();
-    const needsRebuild = targets.some((t) => t.image.layers.some((l) => !seen.has(l.diffId)));
-    // Every base layer is indexed when something must be rebuilt: its files may be referenced from anywhere.
-    if (needsRebuild) for (const l of baseLayers) await index.add(l, opts.progress);
-    const used = new Set<number>();
 
-    const sections: SectionInfo[] = [];
-    const bodyPath = path.join(tmpDir, 'body');
-    const body = await open(bodyPath, 'w+');
-    let bodyLen = 0;
-    const streamBytes: Record<string, number> = {};
-    const writeBody = async (chunk: Buffer) => {
-      await body.write(chunk, 0, chunk.length, bodyLen);
-      bodyLen += chunk.length;
-    };
-
-    // The layer table: every layer of every target, once per diffID.
+    // The layer table, from manifests alone: every layer of every target once per diffID, either one the
+    // site has or one to rebuild (its section is filled in below).
     const layers: PatchLayer[] = [];
     const layerIndex = new Map<Digest, number>();
     const targetLayers: TargetLayer[][] = [];
+    const rebuilt = new Set<Digest>();
     for (const { image } of targets) {
       const tls: TargetLayer[] = [];
       for (const l of image.layers) {
@@ -120,21 +112,11 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
         if (li === undefined) {
           if (seen.has(l.diffId)) {
             stats.reusedLayers++;
-            used.add(baseLayers.findIndex((b) => b.diffId === l.diffId));
-            const known = index.layers[index.byDiffId.get(l.diffId) ?? -1];
-            layers.push({ diffId: l.diffId, size: l.uncompressedSize ?? known?.size ?? 0, source: { kind: 'base' } });
+            layers.push({ diffId: l.diffId, size: l.uncompressedSize ?? 0, source: { kind: 'base' } });
           } else {
             stats.rebuiltLayers++;
-            const section = new SectionWriter(tmpDir);
-            const res = await encodeLayer(l, index, section, stats, tmpDir, opts.progress);
-            const hash = createHash('sha256');
-            const { length, streamBytes: sb } = await section.finish(async (c) => {
-              hash.update(c);
-              await writeBody(c);
-            });
-            for (const [k, v] of Object.entries(sb)) streamBytes[k] = (streamBytes[k] ?? 0) + v;
-            sections.push({ kind: 'layer', length, digest: `sha256:${hash.digest('hex')}` as Digest });
-            layers.push({ diffId: l.diffId, size: res.size, source: { kind: 'rebuilt', section: sections.length - 1 } });
+            rebuilt.add(l.diffId);
+            layers.push({ diffId: l.diffId, size: 0, source: { kind: 'rebuilt', section: -1 } });
           }
           li = layers.length - 1;
           layerIndex.set(l.diffId, li);
@@ -143,7 +125,87 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
       }
       targetLayers.push(tls);
     }
-    for (const u of index.usedLayers()) used.add(u);
+
+    const sections: SectionInfo[] = [];
+    const sectionFiles = new Map<Digest, { file: string; length: number; digest: Digest }>();
+    const streamBytes: Record<string, number> = {};
+    if (rebuilt.size > 0) {
+      // Bases that cannot be read at random positions are indexed with a survey of the new layers first,
+      // so that only possible delta bases are kept on disk.
+      const basesSeekable = (await Promise.all(baseLayers.map(isSeekable))).every(Boolean);
+      const newLayers = targets.flatMap((t) => t.image.layers.filter((l) => rebuilt.has(l.diffId)));
+      const newSeekable = (await Promise.all(newLayers.map(isSeekable))).every(Boolean);
+      // Archives in the new layers (whose unpacked files can come out of them): found by random access when
+      // the new layers are on disk uncompressed, else during the survey pass.
+      const archives = new Map<Digest, ArchiveIndex>();
+      let survey: Survey | undefined;
+      if (!basesSeekable || !newSeekable) {
+        survey = emptySurvey();
+        await eachRebuiltLayer(targets, rebuilt, async (l, tar) => {
+          const found = new ArchiveIndex();
+          await surveyLayer(tar, `layer ${l.diffId}`, survey!, newSeekable ? undefined : found);
+          if (!newSeekable) archives.set(l.diffId, found);
+        });
+        if (basesSeekable) survey = undefined; // surveyed only for the archives
+      }
+      // Every base layer is indexed: its files may be referenced from anywhere.
+      for (const img of olds) await scanLayers(img, async (l, tar) => void (await index.ingest(l, tar, survey, opts.progress)));
+      // Each rebuilt layer is encoded once, as its image's stream delivers it, into its own section file.
+      await eachRebuiltLayer(targets, rebuilt, async (l, tar) => {
+          const known = (k: string) => index.byContent.has(k);
+          let found = archives.get(l.diffId)?.without(known);
+          if (!found) {
+            const ra = l.randomAccess ? await l.randomAccess() : undefined;
+            if (ra) {
+              try {
+                found = await discoverArchives(ra, `layer ${l.diffId}`, known);
+              } finally {
+                await ra.close();
+              }
+            }
+          }
+          const section = new SectionWriter(tmpDir);
+          const res = await encodeLayer(l, tar, index, section, stats, tmpDir, opts.progress, found?.size ? found : undefined);
+          layers[layerIndex.get(l.diffId)!]!.size = res.size;
+          const file = path.join(tmpDir, `section-${sectionFiles.size}`);
+          const out = await open(file, 'w');
+          const hash = createHash('sha256');
+          let pos = 0;
+          const { length, streamBytes: sb } = await section.finish(async (c) => {
+            hash.update(c);
+            await out.write(c, 0, c.length, pos);
+            pos += c.length;
+          });
+          await out.close();
+          for (const [k, v] of Object.entries(sb)) streamBytes[k] = (streamBytes[k] ?? 0) + v;
+          sectionFiles.set(l.diffId, { file, length, digest: `sha256:${hash.digest('hex')}` as Digest });
+      });
+    }
+    // Section order is the layer table's; base layer numbers are the index's.
+    for (const pl of layers) {
+      if (pl.source.kind !== 'rebuilt') continue;
+      const sf = sectionFiles.get(pl.diffId)!;
+      sections.push({ kind: 'layer', length: sf.length, digest: sf.digest });
+      pl.source = { kind: 'rebuilt', section: sections.length - 1 };
+    }
+    for (const pl of layers) if (pl.source.kind === 'base' && pl.size === 0) pl.size = index.layers[index.byDiffId.get(pl.diffId) ?? -1]?.size ?? 0;
+    const requiresFrom = index.layers.length > 0 ? index.layers.map((l) => l.layer) : baseLayers;
+    const used = new Set<number>(index.usedLayers());
+    for (const pl of layers) if (pl.source.kind === 'base') used.add(requiresFrom.findIndex((l) => l.diffId === pl.diffId));
+
+    const bodyPath = path.join(tmpDir, 'body');
+    const body = await open(bodyPath, 'w+');
+    let bodyLen = 0;
+    const writeBody = async (chunk: Buffer) => {
+      await body.write(chunk, 0, chunk.length, bodyLen);
+      bodyLen += chunk.length;
+    };
+    for (const pl of layers) {
+      if (pl.source.kind !== 'rebuilt') continue;
+      const sf = sectionFiles.get(pl.diffId)!;
+      for await (const c of createReadStream(sf.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await writeBody(c);
+      await rm(sf.file, { force: true });
+    }
 
     const patchTargets: PatchTarget[] = [];
     for (let ti = 0; ti < targets.length; ti++) {
@@ -187,7 +249,7 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
       tool: opts.tool ?? 'layerwise',
       created: new Date().toISOString(),
       requires: {
-        layers: baseLayers.map((l, i) => ({ diffId: l.diffId, size: l.uncompressedSize ?? index.layers[index.byDiffId.get(l.diffId) ?? -1]?.size ?? 0, ...(used.has(i) ? {} : { unused: true }) })),
+        layers: requiresFrom.map((l, i) => ({ diffId: l.diffId, size: l.uncompressedSize ?? index.layers[index.byDiffId.get(l.diffId) ?? -1]?.size ?? 0, ...(used.has(i) ? {} : { unused: true }) })),
         baseImages: olds.map((o) => ({ imageId: o.id, manifestDigest: o.digest, reference: o.reference })),
       },
       layers,
@@ -226,6 +288,26 @@ export async function encodePatchFile(opts: EncodeOptions): Promise<CreatePatchR
     for (const img of opened) await img.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** Visits every rebuilt layer once, reading each target image in one scan (engines: one pass). */
+async function eachRebuiltLayer(targets: { image: Image }[], rebuilt: ReadonlySet<Digest>, visit: (l: Layer, tar: Readable) => Promise<void>): Promise<void> {
+  const todo = new Set(rebuilt);
+  for (const { image } of targets) {
+    const want = new Set([...todo].filter((d) => image.layers.some((l) => l.diffId === d)));
+    if (want.size === 0) continue;
+    await scanLayers(image, async (l, tar) => {
+      todo.delete(l.diffId);
+      await visit(l, tar);
+    }, want);
+  }
+  if (todo.size > 0) throw new LayerwiseError('INTERNAL', `layers ${[...todo].join(', ')} were not delivered by their source`);
+}
+
+async function isSeekable(l: Layer): Promise<boolean> {
+  const ra = l.randomAccess ? await l.randomAccess() : undefined;
+  await ra?.close();
+  return !!ra;
 }
 
 /** How the site will make each target blob. */

@@ -101,6 +101,9 @@ export interface PatchStats {
   literalBytes: number;
   metadataBytes: number;
   entries: number;
+  /** Files taken out of archives (.debs, tarballs) of the same layer. */
+  archiveFiles?: number;
+  archiveFileBytes?: number;
 }
 
 export function emptyStats(): PatchStats {

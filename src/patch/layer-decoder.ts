@@ -5,9 +5,13 @@ import { paddingFor } from '../tar/header.js';
 import { TarParser, type TarEvent } from '../tar/reader.js';
 import type { BaseProvider } from './base-store.js';
 import { decodeHeader } from './header-codec.js';
-import { C_DELTA, C_DELTA_SAME, C_LITERAL, C_NONE, C_REF, C_SAME, END_OF_LAYER, FLAG_EXPLICIT_REF, FLAG_RAW_PADDING, SOURCE_WINDOW, TARGET_WINDOW, WHOLE_LIMIT } from './layer-encoder.js';
+import { C_DELTA, C_DELTA_SAME, C_LITERAL, C_MEMBER, C_NONE, C_PRELOADED, C_REF, C_SAME, END_OF_LAYER, FLAG_EXPLICIT_REF, FLAG_RAW_PADDING, SOURCE_WINDOW, TARGET_WINDOW, WHOLE_LIMIT } from './layer-encoder.js';
 import type { EntryRef } from './old-index.js';
 import type { StreamName } from './section.js';
+import { rm } from 'node:fs/promises';
+import { makeScratchDir } from '../stream/scratch.js';
+import { ARCHIVE_KINDS, MemberStore } from './archive-index.js';
+import { MAX_ARCHIVE } from './archives.js';
 
 type Cursors = Record<StreamName, Cursor & { finish(): void }>;
 
@@ -29,9 +33,10 @@ async function readEntryOps(entries: Cursor, last: EntryRef | undefined, subject
     ref = { layer: last.layer, entry: last.entry + 1 };
   }
   let base: EntryRef | undefined;
+  let member: { archive: number; member: number } | undefined;
   if (content === C_REF || content === C_DELTA) base = { layer: await entries.uint(), entry: await entries.uint() };
-  if (content > C_LITERAL) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: unknown content source ${content}`);
-  return { end: false as const, hdrMode, content, ref, base, rawPadding: (flags & FLAG_RAW_PADDING) !== 0 };
+  if (content === C_MEMBER) member = { archive: await entries.uint(), member: await entries.uint() };
+  return { end: false as const, hdrMode, content, ref, base, member, rawPadding: (flags & FLAG_RAW_PADDING) !== 0 };
 }
 
 /**
@@ -73,8 +78,35 @@ function entrySize(header: Buffer, subject: string): { size: number; type: strin
  * Rebuilds a layer's tar bytes from its section and the base. Yields the exact original bytes; the
  * caller verifies them against the diffID before anything is committed.
  */
-export async function* decodeLayer(c: Cursors, base: BaseProvider, subject: string): AsyncGenerator<Buffer> {
+export async function* decodeLayer(c: Cursors, base: BaseProvider, subject: string, tmpDir?: string): AsyncGenerator<Buffer> {
+  // Archives sent ahead: unpacked first, so files of the layer can come out of them. In a scratch
+  // directory of its own unless given one, so a killed run's files are found and removed by the next.
+  const dir = tmpDir ?? (await makeScratchDir('members'));
+  const members = new MemberStore(dir);
+  try {
+    yield* decodeEntries(c, base, subject, members);
+  } finally {
+    members.dispose();
+    if (!tmpDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadPreload(c: Cursors, members: MemberStore, subject: string): Promise<void> {
+  for (;;) {
+    const n = await c.preload.uint();
+    if (n === 0) break;
+    const kind = ARCHIVE_KINDS[await c.preload.uint()];
+    const length = await c.preload.uint();
+    if (!kind || length > MAX_ARCHIVE) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: preloaded archive ${n - 1} is invalid`);
+    const bytes = Buffer.from(await c.preload.bytes(length));
+    await members.unpack(n - 1, kind, bytes, `${subject}: archive entry ${n - 1}`);
+  }
+}
+
+async function* decodeEntries(c: Cursors, base: BaseProvider, subject: string, members: MemberStore): AsyncGenerator<Buffer> {
+  await loadPreload(c, members, subject);
   let last: EntryRef | undefined;
+  let entryIndex = -1;
   const checkRef = (r: EntryRef) => {
     if (r.layer < 0 || r.layer >= base.layerCount) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: reference to base layer ${r.layer}`);
     return base.info(r);
@@ -85,6 +117,7 @@ export async function* decodeLayer(c: Cursors, base: BaseProvider, subject: stri
       for (let left = op.trailerBlocks * 512; left > 0; left -= CHUNK) yield ZERO.subarray(0, Math.min(CHUNK, left));
       break;
     }
+    entryIndex++;
     const refInfo = op.ref ? checkRef(op.ref) : undefined;
     const header = await decodeHeader(op.hdrMode, refInfo?.header, { fields: c.fields, raw: c.hraw });
     const { size } = entrySize(header, subject);
@@ -135,6 +168,13 @@ export async function* decodeLayer(c: Cursors, base: BaseProvider, subject: stri
             for (const b of out.splice(0)) yield b;
           }
         }
+        break;
+      }
+      case C_MEMBER:
+      case C_PRELOADED: {
+        const where = op.content === C_MEMBER ? members.member(op.member!.archive, op.member!.member) : members.archive(entryIndex);
+        if (!where || where.size !== size) throw new LayerwiseError('PATCH_CORRUPT', `${subject}: entry ${entryIndex} names archive content the patch does not carry (or of another size)`);
+        for (let off = 0; off < size; off += CHUNK) yield members.read(where.offset + off, Math.min(CHUNK, size - off));
         break;
       }
       case C_LITERAL: {

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { LayerwiseError } from '../errors.js';
 import { ByteWriter } from '../delta/bytes.js';
-import { encodeDelta, SourceIndex } from '../delta/encode.js';
+import { encodeDelta } from '../delta/encode.js';
+import type { Readable } from 'node:stream';
 import type { Layer } from '../model/image.js';
 import { paddingFor } from '../tar/header.js';
 import type { TarEntry } from '../tar/reader.js';
@@ -13,6 +14,7 @@ import { encodeHeader } from './header-codec.js';
 import type { EntryRef, OldIndex } from './old-index.js';
 import { entryKey, nameShape } from './paths.js';
 import type { SectionWriter } from './section.js';
+import { ARCHIVE_KINDS, type ArchiveIndex, type MemberRef } from './archive-index.js';
 import type { PatchStats } from './format.js';
 import type { Progress } from '../progress.js';
 
@@ -23,14 +25,16 @@ export const C_REF = 2; // the data of another base entry, named in the entries 
 export const C_DELTA_SAME = 3; // a delta against the header reference's data
 export const C_DELTA = 4; // a delta against another base entry, named in the entries stream
 export const C_LITERAL = 5; // bytes from the data stream
+export const C_MEMBER = 6; // a file inside an archive of the same layer, named in the entries stream
+export const C_PRELOADED = 7; // an archive whose bytes were sent ahead in the preload stream
 export const FLAG_EXPLICIT_REF = 1 << 5;
 export const FLAG_RAW_PADDING = 1 << 6;
 export const END_OF_LAYER = 0xff;
 
 /** Files up to this size are delta-coded whole in memory; larger ones in windows. */
-export const WHOLE_LIMIT = 64 * 1024 * 1024;
-export const TARGET_WINDOW = 32 * 1024 * 1024;
-export const SOURCE_WINDOW = 64 * 1024 * 1024;
+export const WHOLE_LIMIT = 32 * 1024 * 1024;
+export const TARGET_WINDOW = 16 * 1024 * 1024;
+export const SOURCE_WINDOW = 32 * 1024 * 1024;
 
 /** The bytes of one new entry: in memory, or in a temporary file once large. */
 class EntryData {
@@ -42,7 +46,8 @@ class EntryData {
 
   push(chunk: Buffer): void {
     if (this.fd === undefined && this.size + chunk.length <= WHOLE_LIMIT) {
-      this.chunks.push(Buffer.from(chunk));
+      // Chunks are fresh buffers from the stream (never reused by it), so they are kept without a copy.
+      this.chunks.push(chunk);
     } else {
       if (this.fd === undefined) {
         this.file = path.join(this.tmpDir, `.entry-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -89,7 +94,7 @@ export interface LayerEncodeResult {
  * Encodes one layer of the new image against everything the site has. One sequential pass over the
  * layer; each entry's data is held only until its content source is decided.
  */
-export async function encodeLayer(layer: Layer, index: OldIndex, section: SectionWriter, stats: PatchStats, tmpDir: string, progress?: Progress): Promise<LayerEncodeResult> {
+export async function encodeLayer(layer: Layer, tar: Readable, index: OldIndex, section: SectionWriter, stats: PatchStats, tmpDir: string, progress?: Progress, archives?: ArchiveIndex): Promise<LayerEncodeResult> {
   const s = section.streams;
   const hs = { fields: s.fields.w, raw: s.hraw.w };
   let last: EntryRef | undefined;
@@ -97,7 +102,7 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
   let size = 0;
   let count = 0;
   progress?.start(`encoding layer ${layer.diffId.slice(7, 19)}`, layer.uncompressedSize ?? layer.descriptor.size);
-  const stream = await layer.uncompressed();
+  const stream = tar;
 
   const chooseRef = (key: string): EntryRef | undefined => {
     const list = index.byPath.get(key);
@@ -132,7 +137,9 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
         // Content source.
         let content = C_NONE;
         let base: EntryRef | undefined;
+        let member: MemberRef | undefined;
         const isData = entry.size > 0;
+        const entryIndex = count - 1;
         if (isData) {
           const key = hasher.key();
           if (refEntry && refEntry.content === key) {
@@ -140,14 +147,32 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
           } else if (index.byContent.has(key)) {
             content = C_REF;
             base = index.byContent.get(key)!;
+          } else if (archives?.archives.has(entryIndex)) {
+            content = C_PRELOADED;
+          } else if (archives?.byKey.has(key)) {
+            content = C_MEMBER;
+            member = archives.byKey.get(key)!;
           } else {
-            const candidate = refEntry && refEntry.content ? ref : similarFile(index, entry, data.size);
+            const candidate = refEntry && refEntry.content && index.hasData(ref!) ? ref : similarFile(index, entry, data.size);
             content = candidate ? (candidate === ref ? C_DELTA_SAME : C_DELTA) : C_LITERAL;
             base = candidate;
           }
           if (content === C_SAME || content === C_REF) {
             stats.reusedFiles++;
             stats.reusedFileBytes += entry.size;
+          }
+          if (content === C_MEMBER) {
+            stats.archiveFiles = (stats.archiveFiles ?? 0) + 1;
+            stats.archiveFileBytes = (stats.archiveFileBytes ?? 0) + entry.size;
+          }
+          if (content === C_PRELOADED) {
+            // The archive goes ahead of everything in the preload stream: entry index, kind, bytes.
+            s.preload.uint(entryIndex + 1);
+            s.preload.uint(ARCHIVE_KINDS.indexOf(archives!.archives.get(entryIndex)!));
+            s.preload.uint(data.size);
+            writeLiteral(data, section, 'preload');
+            stats.newFiles++;
+            stats.newDataBytes += entry.size;
           }
         }
         const rawPadding = !ev.padding.every((b) => b === 0);
@@ -176,6 +201,10 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
           s.entries.uint(base!.layer);
           s.entries.uint(base!.entry);
         }
+        if (content === C_MEMBER) {
+          s.entries.uint(member!.archive);
+          s.entries.uint(member!.member);
+        }
         if (rawPadding) s.data.bytes(ev.padding);
         if (ref) {
           last = ref;
@@ -187,6 +216,7 @@ export async function encodeLayer(layer: Layer, index: OldIndex, section: Sectio
         current = undefined;
       }
     } else if (ev.kind === 'end') {
+      s.preload.uint(0);
       s.entries.byte(END_OF_LAYER);
       s.entries.uint(ev.trailer.length / 512);
       size += ev.trailer.length;
@@ -211,7 +241,7 @@ function similarFile(index: OldIndex, entry: TarEntry, size: number): EntryRef |
   let bestScore = Infinity;
   for (const c of candidates) {
     const e = index.entry(c);
-    if (e.size * 2 < size || e.size > size * 2) continue;
+    if (e.size * 2 < size || e.size > size * 2 || !index.hasData(c)) continue;
     const score = Math.abs(e.size - size) / size + (e.key.startsWith(dir) ? 0 : 0.5);
     if (score < bestScore) {
       bestScore = score;
@@ -221,12 +251,13 @@ function similarFile(index: OldIndex, entry: TarEntry, size: number): EntryRef |
   return best;
 }
 
-function writeLiteral(data: EntryData, section: SectionWriter): void {
+function writeLiteral(data: EntryData, section: SectionWriter, stream: 'data' | 'preload' = 'data'): void {
+  const out = section.streams[stream];
   if (!data.large) {
-    section.streams.data.bytes(data.whole());
+    out.bytes(data.whole());
     return;
   }
-  for (let off = 0; off < data.size; off += TARGET_WINDOW) section.streams.data.bytes(data.read(off, Math.min(TARGET_WINDOW, data.size - off)));
+  for (let off = 0; off < data.size; off += TARGET_WINDOW) out.bytes(data.read(off, Math.min(TARGET_WINDOW, data.size - off)));
 }
 
 /**
@@ -258,7 +289,8 @@ async function encodeContentDelta(index: OldIndex, base: EntryRef, data: EntryDa
       const tgt = data.read(tStart, tLen);
       dops.int(sStart - tStart);
       dops.uint(Math.max(0, sLen));
-      const st = encodeDelta(src, tgt, out, src.length >= 8 ? new SourceIndex(src) : undefined);
+      // Where this window's first byte is expected in the source window: the alignment carried over.
+      const st = encodeDelta(src, tgt, out, undefined, tStart + offset - sStart);
       if (st.lastOffset !== undefined) offset = sStart - tStart + st.lastOffset;
     }
   }

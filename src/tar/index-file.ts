@@ -26,6 +26,33 @@ export function memberName(raw: string): string {
   return n;
 }
 
+/**
+ * The names of an image archive's members (docker-archive, oci-archive, a `docker save` stream): no
+ * unsafe names (absolute, drive, "..", "\\", "." or empty components), no duplicates, also in another
+ * case or Unicode normalisation: two readers could pick different copies.
+ */
+export class ArchiveMemberNames {
+  private readonly seen = new Set<string>();
+  private readonly folded = new Map<string, string>();
+  constructor(private readonly subject: string) {}
+
+  /** Checks the next member; returns its normalised name. */
+  add(path: string, type: EntryType): string {
+    const name = memberName(path);
+    const subject = this.subject;
+    checkMemberName(name, type, subject);
+    if (this.seen.has(name)) throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${subject}: member ${JSON.stringify(name)} appears twice`, { subject });
+    // Extracted on macOS or Windows, these would be one file: whichever came last would win.
+    const other = this.folded.get(foldName(name));
+    if (other !== undefined) {
+      throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${subject}: members ${JSON.stringify(other)} and ${JSON.stringify(name)} differ only in case or Unicode normalisation`, { subject });
+    }
+    this.seen.add(name);
+    this.folded.set(foldName(name), name);
+    return name;
+  }
+}
+
 function checkMemberName(name: string, type: EntryType, subject: string): void {
   const root = name === '' || name === '.';
   const unsafe =
@@ -42,9 +69,7 @@ function checkMemberName(name: string, type: EntryType, subject: string): void {
 
 /**
  * Locates every member of an uncompressed tar file by reading only its headers and seeking over data,
- * so a multi-GB archive is indexed in milliseconds. Unsafe names (absolute, drive, "..", "\\", "." or
- * empty components) are refused, and so are duplicate names, also in another case or Unicode
- * normalisation: two readers could pick different copies.
+ * so a multi-GB archive is indexed in milliseconds. Member names are checked (ArchiveMemberNames).
  */
 export async function indexTarFile(file: string): Promise<TarIndex> {
   let fh;
@@ -57,7 +82,7 @@ export async function indexTarFile(file: string): Promise<TarIndex> {
     const size = (await fh.stat()).size;
     const parser = new TarParser({ subject: file });
     const members = new Map<string, TarMember>();
-    const folded = new Map<string, string>();
+    const names = new ArchiveMemberNames(file);
     const block = Buffer.alloc(BLOCK);
     const events: TarEvent[] = [];
     let pos = 0;
@@ -73,17 +98,7 @@ export async function indexTarFile(file: string): Promise<TarIndex> {
       for (const ev of events) {
         if (ev.kind !== 'entry') continue;
         const e = ev.entry;
-        const name = memberName(e.path);
-        checkMemberName(name, e.type, file);
-        if (members.has(name)) {
-          throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${file}: member ${JSON.stringify(name)} appears twice`, { subject: file });
-        }
-        // Extracted on macOS or Windows, these would be one file: whichever came last would win.
-        const other = folded.get(foldName(name));
-        if (other !== undefined) {
-          throw new LayerwiseError('TAR_DUPLICATE_ENTRY', `${file}: members ${JSON.stringify(other)} and ${JSON.stringify(name)} differ only in case or Unicode normalisation`, { subject: file });
-        }
-        folded.set(foldName(name), name);
+        const name = names.add(e.path, e.type);
         members.set(name, { name, type: e.type, size: e.size, dataOffset: e.dataOffset, linkpath: e.linkpath });
       }
       if (parser.inData) {

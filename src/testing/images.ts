@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleImage, defaultConfig, MemoryLayer } from '../image/memory.js';
@@ -8,17 +8,10 @@ import type { Compression } from '../model/media-types.js';
 import { tarDirectory, type DirectoryTarOptions } from '../tar/from-directory.js';
 import { tarFromEntries, type MemoryEntry } from '../tar/writer.js';
 
-/** Deterministic pseudo-random bytes (sha256 in counter mode), so tests need no fixture files. */
+/** Deterministic pseudo-random bytes (AES-128-CTR keyed by the seed), so tests need no fixture files. */
 export function seededBytes(seed: string, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let pos = 0;
-  let counter = 0;
-  while (pos < length) {
-    const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
-    block.copy(out, pos, 0, Math.min(block.length, length - pos));
-    pos += block.length;
-  }
-  return out;
+  const key = createHash('sha256').update(seed).digest().subarray(0, 16);
+  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(length));
 }
 
 export interface RandomImageOptions {

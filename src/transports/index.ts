@@ -8,6 +8,7 @@ import { DirectoryTree, TarTree } from '../stream/file-tree.js';
 import { readDockerArchive } from './docker-archive/read.js';
 import { writeDockerArchive } from './docker-archive/write.js';
 import { loadIntoDaemon, readDaemonImage } from './docker-daemon/daemon.js';
+import { StreamingDaemonImage } from './docker-daemon/stream-image.js';
 import { DirectoryBackend, TarBackend } from './oci-layout/backend.js';
 import { readOciLayout } from './oci-layout/read.js';
 import { writeImageToLayout, type WriteResult } from './oci-layout/write.js';
@@ -18,6 +19,11 @@ export type { WriteResult } from './oci-layout/write.js';
 export interface OpenOptions {
   platform?: Platform;
   dockerHost?: string;
+  /**
+   * Read Docker engines as streams (one `docker save` pass per read) instead of through a temporary local
+   * copy. Patch creation and application use it: they read each image in a few sequential passes.
+   */
+  stream?: boolean;
   /** Options for docker:// (registry) references. */
   registry?: RegistryOptions;
 }
@@ -100,6 +106,7 @@ export async function openImage(ref: string | ImageReference, opts: OpenOptions 
       return readOciLayout(tree, r.raw, { tag: r.tag, platform: opts.platform }, () => tree.close());
     }
     case 'docker-daemon':
+      if (opts.stream) return StreamingDaemonImage.open(r.name, r.raw, { dockerHost: opts.dockerHost, platform: opts.platform });
       return readDaemonImage(r.name, r.raw, { dockerHost: opts.dockerHost, platform: opts.platform });
     case 'docker':
       return (await registry()).open(r, opts);

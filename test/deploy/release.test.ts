@@ -92,7 +92,7 @@ describe.skipIf(!enabled)('release bundles: vendor engine to site engine through
 
     for (const s of SERVICES) {
       const out = await site.docker(['run', '--rm', '--network', 'none', `lwtest/${s}:1.0.1`]);
-      expect(out.stdout.trim()).toBe(`${s} code ${s === 'worker' ? '1.0.0' : '1.0.1'}`);
+      expect(out.stdout.trim(), out.stderr).toBe(`${s} code ${s === 'worker' ? '1.0.0' : '1.0.1'}`);
       const a = await vendor.client.inspectImage(`lwtest/${s}:1.0.1`);
       const b = await site.client.inspectImage(`lwtest/${s}:1.0.1`);
       expect(b!.Id).toBe(a!.Id);

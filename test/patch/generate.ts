@@ -82,7 +82,9 @@ function dirEntries(path: string, seen: Set<string>, mtime: number): MemoryEntry
   return out;
 }
 
-function buildLayer(files: fc.infer<typeof layerArb>, seed: string): LayerSpec {
+type Files = typeof layerArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildLayer(files: Files, seed: string): LayerSpec {
   const seen = new Set<string>();
   const entries: MemoryEntry[] = [];
   files.forEach((f, i) => {

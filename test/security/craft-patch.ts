@@ -36,6 +36,7 @@ async function literalSection(tar: Buffer, tmpDir: string): Promise<Buffer> {
       if (content.length > 0) s.data.bytes(content);
       if (rawPadding) s.data.bytes(ev.padding);
     } else if (ev.kind === 'end') {
+      s.preload.uint(0); // no archives sent ahead
       s.entries.byte(END_OF_LAYER);
       s.entries.uint(ev.trailer.length / 512);
     }

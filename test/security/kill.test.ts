@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../../src/deploy/bundle.js';
@@ -38,6 +39,7 @@ function mulberry32(a: number): () => number {
 const random = mulberry32(seed);
 
 interface Run {
+  pid: number;
   killed: boolean;
   code: number | null;
   ms: number;
@@ -58,7 +60,7 @@ function cli(args: string[], killAfter?: number, env: Record<string, string> = {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ killed: killed && signal === 'SIGKILL', code, ms: Date.now() - started, stderr: Buffer.concat(err).toString() });
+      resolve({ pid: child.pid ?? -1, killed: killed && signal === 'SIGKILL', code, ms: Date.now() - started, stderr: Buffer.concat(err).toString() });
     });
   });
 }
@@ -143,6 +145,8 @@ async function exercise(s: Scenario): Promise<number> {
     const again = await cli(s.args, undefined, s.env);
     expect(again.code, `${what}: rerun failed: ${again.stderr}`).toBe(0);
     await s.complete(`${what}, after the rerun`);
+    // Nothing of the killed run anywhere else either (a scratch file outside LAYERWISE_TMPDIR would show here).
+    expect(readdirSync(os.tmpdir()).filter((n) => n.includes(`-${r.pid}-`) && /layerwise|lw-tmp|members/.test(n)), `${what}: left in ${os.tmpdir()}`).toEqual([]);
   }
   expect(interrupted, `${s.name}: runs actually interrupted`).toBe(s.points);
   return interrupted;

@@ -6,7 +6,9 @@ import { describePatch } from '../../patch/inspect.js';
 import { LayerwiseError } from '../../errors.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, type CommonFlags } from '../options.js';
-import { describeText } from './patch.js';
+import { describeText, registerPush } from './patch.js';
+import { withLocalPatch } from '../../patch/artifact.js';
+import { registryOptions } from '../options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -70,7 +72,7 @@ export function register(program: Command): void {
     bundle
       .command('apply')
       .description('rebuild and verify every image of a bundle, then load or write them all')
-      .argument('<bundle>', 'bundle file')
+      .argument('<bundle>', 'bundle file, or docker://REGISTRY/REPO:TAG (a pushed bundle)')
       .requiredOption('--to <destination>', 'docker-daemon (DOCKER_HOST), oci:DIR, or docker-archive:DIR/')
       .option('--from <image>', 'an image the site has (repeatable; default: the old images the bundle names)', collect)
       .option('--env-file <file>', 'update the release variables (e.g. TAG) in this .env so `docker compose up -d` deploys it')
@@ -79,7 +81,7 @@ export function register(program: Command): void {
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { to: string; from?: string[]; envFile?: string; fullLoad?: boolean }) => {
     const progress = progressFor(flags);
-    const r = await applyBundle({ bundle: file, to: flags.to, from: flags.from, envFile: flags.envFile, open: openOptions(flags, progress), progress, fullEngineLoad: flags.fullLoad });
+    const r = await withLocalPatch(file, registryOptions(flags), (local) => applyBundle({ bundle: local, to: flags.to, from: flags.from, envFile: flags.envFile, open: openOptions(flags, progress), progress, fullEngineLoad: flags.fullLoad }));
     if (flags.json) return printJson(r);
     if (flags.quiet) return;
     process.stdout.write(`verified ${r.images.length} image(s) (${humanBytes(r.verifiedBytes)} rebuilt and checked) before writing any\n`);
@@ -90,30 +92,35 @@ export function register(program: Command): void {
     if (r.envUpdated) process.stdout.write(`  ${flags.envFile}: ${Object.entries(r.envUpdated).map(([k, v]) => `${k}=${v}`).join(' ')}; run: docker compose up -d\n`);
   });
 
-  bundle
-    .command('inspect')
-    .description('list the images of a bundle, what each needs at the site, and sizes')
-    .argument('<bundle>', 'bundle file')
-    .option('--json', 'machine-readable output')
-    .action(async (file: string, flags: { json?: boolean }) => {
-      const d = await describePatch(file);
+  imageOptions(
+    bundle
+      .command('inspect')
+      .description('list the images of a bundle, what each needs at the site, and sizes')
+      .argument('<bundle>', 'bundle file, or docker://REGISTRY/REPO:TAG')
+      .option('--json', 'machine-readable output'),
+  ).action(async (file: string, flags: CommonFlags) => {
+      const d = await withLocalPatch(file, registryOptions(flags), (local) => describePatch(local));
       if (flags.json) return printJson(d);
       process.stdout.write(describeText(d));
     });
+
+  registerPush(bundle, 'bundle');
 
   imageOptions(
     bundle
       .command('verify')
       .description('check that a bundle rebuilds every image exactly from the site\'s images, writing nothing')
-      .argument('<bundle>', 'bundle file')
+      .argument('<bundle>', 'bundle file, or docker://REGISTRY/REPO:TAG')
       .option('--from <image>', 'an image the site has (repeatable)', collect)
       .option('--json', 'machine-readable output')
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { from?: string[] }) => {
     const progress = progressFor(flags);
-    let from = flags.from;
-    if (!from?.length) from = [...new Set((await describePatch(file)).header.requires.baseImages.map((b) => b.reference))];
-    const r = await verifyPatch({ patch: file, from, open: openOptions(flags, progress), progress });
+    const r = await withLocalPatch(file, registryOptions(flags), async (local) => {
+      let from = flags.from;
+      if (!from?.length) from = [...new Set((await describePatch(local)).header.requires.baseImages.map((b) => b.reference))];
+      return verifyPatch({ patch: local, from, open: openOptions(flags, progress), progress });
+    });
     if (flags.json) return printJson({ ok: true, ...r });
     if (!flags.quiet) process.stdout.write(`${color.green('ok')}: ${file} rebuilds ${r.targets.length} image(s) exactly (${humanBytes(r.bytes)} checked)\n`);
   });

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { createPatch } from '../../patch/create.js';
 import { applyPatch, verifyPatch } from '../../patch/apply.js';
 import { describePatch, type PatchDescription } from '../../patch/inspect.js';
+import { pushPatchArtifact, withLocalPatch } from '../../patch/artifact.js';
+import { registryOptions } from '../options.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, writeOptions, type CommonFlags } from '../options.js';
 
@@ -42,14 +44,14 @@ export function register(program: Command): void {
     patch
       .command('apply')
       .description('rebuild the target image from the site\'s image(s) and a patch, verify every digest, write it anywhere')
-      .argument('<patch>', 'patch file')
+      .argument('<patch>', 'patch file, or docker://REGISTRY/REPO:TAG (a pushed patch)')
       .requiredOption('--from <image>', 'an image the site has (repeatable)', collect)
       .requiredOption('--to <destination>', 'where to write the rebuilt image (docker-archive:, oci:, oci-archive:, docker-daemon:, docker://)')
       .option('--json', 'machine-readable summary')
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { from: string[]; to: string }) => {
     const progress = progressFor(flags);
-    const r = await applyPatch({ patch: file, from: flags.from, to: flags.to, open: openOptions(flags, progress), write: writeOptions(flags, progress), progress });
+    const r = await withLocalPatch(file, registryOptions(flags), (local) => applyPatch({ patch: local, from: flags.from, to: flags.to, open: openOptions(flags, progress), write: writeOptions(flags, progress), progress }));
     if (flags.json) {
       printJson(r);
       return;
@@ -61,19 +63,22 @@ export function register(program: Command): void {
     }
   });
 
-  patch
-    .command('inspect')
-    .description('show what a patch needs at the site and what it holds')
-    .argument('<patch>', 'patch file')
-    .option('--json', 'machine-readable output')
-    .action(async (file: string, flags: { json?: boolean }) => {
-      const d = await describePatch(file);
+  imageOptions(
+    patch
+      .command('inspect')
+      .description('show what a patch needs at the site and what it holds')
+      .argument('<patch>', 'patch file, or docker://REGISTRY/REPO:TAG')
+      .option('--json', 'machine-readable output'),
+  ).action(async (file: string, flags: CommonFlags) => {
+      const d = await withLocalPatch(file, registryOptions(flags), (local) => describePatch(local));
       if (flags.json) {
         printJson(d);
         return;
       }
       process.stdout.write(describeText(d));
     });
+
+  registerPush(patch, 'patch');
 
   imageOptions(
     patch
@@ -85,7 +90,7 @@ export function register(program: Command): void {
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { from: string[] }) => {
     const progress = progressFor(flags);
-    const r = await verifyPatch({ patch: file, from: flags.from, open: openOptions(flags, progress), progress });
+    const r = await withLocalPatch(file, registryOptions(flags), (local) => verifyPatch({ patch: local, from: flags.from, open: openOptions(flags, progress), progress }));
     if (flags.json) printJson({ ok: true, ...r });
     else if (!flags.quiet) process.stdout.write(`${color.green('ok')}: ${file} rebuilds image ${r.imageId} from ${flags.from.join(', ')} (${r.targets[0]!.layers.length} layers verified)\n`);
   });
@@ -117,4 +122,20 @@ export function describeText(d: PatchDescription): string {
   lines.push(`${color.bold('Bytes by kind')}  header ${d.bytesByKind.header}, tar metadata ${d.bytesByKind.tarMetadata}, deltas ${d.bytesByKind.deltas}, new data ${d.bytesByKind.newData}, config+manifest ${d.bytesByKind.configAndManifest}`);
   lines.push(`${color.bold('Files')}          ${h.stats.reusedFiles} referenced (${humanBytes(h.stats.reusedFileBytes)}), ${h.stats.deltaFiles} deltas (${humanBytes(h.stats.deltaTargetBytes)}), ${h.stats.newFiles} new (${humanBytes(h.stats.newDataBytes)})`);
   return lines.join('\n') + '\n';
+}
+
+/** `patch push` and `bundle push`: the file as an OCI artifact in a registry. */
+export function registerPush(parent: Command, kind: 'patch' | 'bundle'): void {
+  imageOptions(
+    parent
+      .command('push')
+      .description(`push a ${kind} to a registry as an OCI artifact (artifactType application/vnd.layerwise.${kind}.v1)`)
+      .argument(`<${kind}>`, `${kind} file`)
+      .argument('<destination>', 'docker://REGISTRY/REPO:TAG')
+      .option('--json', 'machine-readable output'),
+  ).action(async (file: string, dest: string, flags: CommonFlags) => {
+    const r = await pushPatchArtifact(file, dest, registryOptions(flags));
+    if (flags.json) printJson(r);
+    else process.stdout.write(`pushed ${file} (${humanBytes(r.bytes)}) to ${dest}\n  manifest ${r.manifestDigest}\n`);
+  });
 }

@@ -19,6 +19,8 @@ export const DEFAULT_PARALLEL = 3;
 export interface PushOptions {
   /** Recompress layers to this (new layer digests, same image ID); by default blobs go as they are. */
   compression?: Compression;
+  /** Per-layer override of `compression` (e.g. a patch apply recompressing only layers it rebuilt). */
+  layerCompression?: (index: number) => Compression | undefined;
   /** Layers uploaded at once (default 3). */
   parallel?: number;
   progress?: Progress;
@@ -59,7 +61,8 @@ export async function pushImage(client: RegistryClient, image: Image, target: Pu
   const parallel = checkParallel(opts.parallel);
   const repo = target.repository;
   const progress = opts.progress;
-  const recompress = image.layers.map((l) => opts.compression !== undefined && opts.compression !== l.compression);
+  const wanted = image.layers.map((l, i) => opts.layerCompression?.(i) ?? opts.compression);
+  const recompress = image.layers.map((l, i) => wanted[i] !== undefined && wanted[i] !== l.compression);
   const anyRecompressed = recompress.some(Boolean);
   if (target.digest && !anyRecompressed && target.digest !== image.digest) {
     throw new LayerwiseError('USAGE', `${target.raw}: the image's manifest digest is ${image.digest}; push it by tag or by that digest`);
@@ -101,7 +104,7 @@ export async function pushImage(client: RegistryClient, image: Image, target: Pu
       await done;
       return d;
     }
-    const want = opts.compression!;
+    const want = wanted[i]!;
     const out = await client.putBlob(repo, { open: async () => chain(await layer.uncompressed(), compressStream(want)) }, { onBytes });
     account(out, out.size);
     changed.push({ what: `layer ${i}`, from: d.digest, to: out.digest });

@@ -40,6 +40,7 @@ setRegistryTransport({
     try {
       return await pushImage(client, image, ref, {
         compression: opts.compression,
+        ...(opts.layerCompression ? { layerCompression: opts.layerCompression } : {}),
         parallel: opts.registry?.parallel,
         progress: opts.progress ?? opts.registry?.progress,
       });
