@@ -283,9 +283,13 @@ async function loadPatchCorpus(): Promise<PatchCorpus> {
   const text = (s: string, n: number) => Buffer.from(seededBytes(s, n).toString('base64').slice(0, n));
   const base = imageFromEntries([[{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', type: 'file', mode: 0o755, data: seededBytes('t', 3000) }], [{ path: 'app/', type: 'dir' }, { path: 'app/a.js', type: 'file', data: text('a', 4000) }, { path: 'app/b.js', type: 'file', data: text('b', 2000) }, { path: 'app/link', type: 'symlink', linkpath: 'a.js' }]], { compression: 'none' });
   const a2 = Buffer.concat([text('a', 4000).subarray(0, 1500), Buffer.from('/* changed */'), text('a', 4000).subarray(1500)]);
-  const next = imageFromEntries([[{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', type: 'file', mode: 0o755, data: seededBytes('t', 3000) }], [{ path: 'app/', type: 'dir', mtime: 5 }, { path: 'app/a.js', type: 'file', data: a2 }, { path: 'app/b.js', type: 'file', data: text('b', 2000) }, { path: 'app/b2.js', type: 'file', data: text('b', 2000) }, { path: 'app/link', type: 'symlink', linkpath: 'b.js' }, { path: 'app/new', type: 'file', data: text('n', 700) }]], { compression: 'none' });
+  // A package archive beside its unpacked files: the patch sends it ahead (preload stream) and takes the files out of it.
+  const pkgFiles: MemoryEntry[] = [{ path: 'lib/one.py', type: 'file', data: text('one', 3000) }, { path: 'lib/two.py', type: 'file', data: text('two', 2500) }];
+  const pkg: MemoryEntry[] = [{ path: 'app/pkg.tar.gz', type: 'file', data: gzipSync(tarFromEntries(pkgFiles)) }, ...pkgFiles.map((f) => ({ ...f, path: `app/pkg/${f.path}` }))];
+  const next = imageFromEntries([[{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', type: 'file', mode: 0o755, data: seededBytes('t', 3000) }], [{ path: 'app/', type: 'dir', mtime: 5 }, { path: 'app/a.js', type: 'file', data: a2 }, { path: 'app/b.js', type: 'file', data: text('b', 2000) }, { path: 'app/b2.js', type: 'file', data: text('b', 2000) }, { path: 'app/link', type: 'symlink', linkpath: 'b.js' }, { path: 'app/new', type: 'file', data: text('n', 700) }, ...pkg]], { compression: 'none' });
   const file = path.join(work, 'seed.lwp');
   const made = await createPatch({ from: [base], to: next, output: file });
+  if (!made.streamBytes.preload) throw new Error('the fuzz corpus patch should carry a preloaded archive');
   const bytes = (await import('node:fs')).readFileSync(file);
   const hlen = bytes.readUInt32BE(8);
   const sections: Buffer[] = [];
