@@ -1,7 +1,8 @@
 /**
  * The fuzz targets of targets.ts under fast-check. In `npm test` each runs a bounded number of inputs
  * (LW_FUZZ_RUNS, default 150); `npm run fuzz -- --seconds N` runs each for N seconds (LW_FUZZ_SECONDS)
- * and records the number of inputs in LW_FUZZ_REPORT. An input that takes over 20 s counts as a hang.
+ * and records the number of inputs in LW_FUZZ_REPORT. An input that takes over 20 s counts as a hang;
+ * a process grown past 1.5 GiB resident (buffers live outside the JS heap limit) as an unbounded allocation.
  */
 import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -12,6 +13,7 @@ const seconds = Number(process.env.LW_FUZZ_SECONDS ?? 0);
 const runs = Number(process.env.LW_FUZZ_RUNS ?? 150);
 const seed = Number(process.env.LW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const only = process.env.LW_FUZZ_TARGET;
+const MAX_RSS = 1.5 * 1024 * 1024 * 1024;
 
 describe(`fuzz targets (seed ${seed})`, () => {
   for (const t of TARGETS) {
@@ -27,6 +29,7 @@ describe(`fuzz targets (seed ${seed})`, () => {
             fc.asyncProperty(t.arb(), async (input) => {
               inputs++;
               await t.run(input as never);
+              if (inputs % 64 === 0 && process.memoryUsage.rss() > MAX_RSS) throw new Error(`unbounded allocation: ${process.memoryUsage.rss()} bytes resident`);
             }),
             { ...params, seed, timeout: 20_000 },
           );
