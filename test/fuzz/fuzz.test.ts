@@ -6,14 +6,16 @@
  */
 import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { TARGETS } from './targets.js';
+import { afterAll, describe, it } from 'vitest';
+import { removeFuzzFiles, TARGETS } from './targets.js';
 
 const seconds = Number(process.env.LW_FUZZ_SECONDS ?? 0);
 const runs = Number(process.env.LW_FUZZ_RUNS ?? 150);
 const seed = Number(process.env.LW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const only = process.env.LW_FUZZ_TARGET;
 const MAX_RSS = 1.5 * 1024 * 1024 * 1024;
+
+afterAll(() => removeFuzzFiles());
 
 describe(`fuzz targets (seed ${seed})`, () => {
   for (const t of TARGETS) {

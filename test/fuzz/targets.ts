@@ -51,7 +51,11 @@ export async function stable(fn: () => unknown): Promise<void> {
 }
 
 const work = mkdtempSync('/tmp/lw-fuzz-');
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** Removes the targets' scratch files (the test calls it when done). */
+export function removeFuzzFiles(): void {
+  rmSync(work, { recursive: true, force: true });
+}
 let fileCounter = 0;
 function tempFile(bytes: Uint8Array, ext: string): string {
   const f = path.join(work, `in-${process.pid}-${fileCounter++ % 4}.${ext}`);
