@@ -12,6 +12,7 @@ import { parseManifest } from '../model/manifest.js';
 import { layerCompression, layerMediaType, manifestFamily, type Compression } from '../model/media-types.js';
 import { FileWindow, type RandomAccess } from '../stream/random-access.js';
 import { VerifyingStream } from '../stream/verify.js';
+import { Coalesce } from '../stream/coalesce.js';
 import { LayerSafetyStream } from '../tar/layer-safety.js';
 import { makeScratchDir } from '../stream/scratch.js';
 import { rm } from 'node:fs/promises';
@@ -178,6 +179,8 @@ export class PatchSession {
     const gen = decodeLayer(cursors, this.store, subject, this.scratch);
     return chain(
       Readable.from(gen, { objectMode: false }),
+      // A rebuilt layer arrives as headers, small files and padding: gathered into large chunks first.
+      new Coalesce(),
       // The patch is only as trustworthy as its maker: the rebuilt tar gets the same checks as any layer.
       new LayerSafetyStream(subject),
       new VerifyingStream({ digest: pl.diffId, size: pl.size, subject: `${subject} rebuilt from the base (the base differs from the one the patch was made against)`, mismatchCode: 'PATCH_BASE_MISMATCH' }),

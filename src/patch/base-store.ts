@@ -13,6 +13,9 @@ import { checkLayerEntries, readLayerTar } from '../tar/layer-safety.js';
 import type { EntryRef } from './old-index.js';
 import type { Progress } from '../progress.js';
 
+/** Bytes read ahead per base layer for small reads. */
+const READ_AHEAD = 4 * 1024 * 1024;
+
 export interface BaseEntryInfo {
   header: Buffer;
   size: number;
@@ -136,8 +139,19 @@ export class BaseStore implements BaseProvider {
     if (at < 0 || offset < 0 || offset + length > e.size) {
       throw new LayerwiseError('PATCH_CORRUPT', `patch reads [${offset}, ${offset + length}) of base entry ${ref.layer}/${ref.entry} (${e.size} bytes)`);
     }
-    return l.ra!.read(at + offset, length);
+    const pos = at + offset;
+    // Small reads go through a read-ahead window: rebuilt layers mostly walk their base in order.
+    if (length <= READ_AHEAD / 4) {
+      const w = this.windows.get(ref.layer);
+      if (w && pos >= w.start && pos + length <= w.start + w.bytes.length) return w.bytes.subarray(pos - w.start, pos - w.start + length);
+      const bytes = await l.ra!.read(pos, Math.min(READ_AHEAD, l.ra!.size - pos));
+      this.windows.set(ref.layer, { start: pos, bytes });
+      return bytes.subarray(0, length);
+    }
+    return l.ra!.read(pos, length);
   }
+
+  private readonly windows = new Map<number, { start: number; bytes: Buffer }>();
 
   async close(): Promise<void> {
     for (const l of this.layers) await l?.ra?.close();

@@ -12,11 +12,18 @@ export async function indexTarEntries(ra: RandomAccess, subject: string): Promis
   const out: TarEntry[] = [];
   const events: TarEvent[] = [];
   let pos = 0;
-  // Headers are read in batches of blocks to keep the number of reads low for small files.
+  // Reads go through a window: one read covers the headers (and data) of many small entries.
+  const WINDOW = 256 * 1024;
+  let win: Buffer = Buffer.alloc(0);
+  let winStart = 0;
   while (pos < ra.size) {
     const n = Math.min(BLOCK, ra.size - pos);
     if (n < BLOCK) throw new LayerwiseError('TAR_TRUNCATED', `${subject}: ends inside a 512-byte block`, { subject });
-    const block = await ra.read(pos, BLOCK);
+    if (pos < winStart || pos + BLOCK > winStart + win.length) {
+      winStart = pos;
+      win = await ra.read(pos, Math.min(WINDOW, ra.size - pos - ((ra.size - pos) % BLOCK)));
+    }
+    const block = win.subarray(pos - winStart, pos - winStart + BLOCK);
     pos += BLOCK;
     events.length = 0;
     parser.write(block, events);
