@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { FileSink } from '../stream/file-sink.js';
 import type { Readable, Writable } from 'node:stream';
 import { LayerwiseError } from '../errors.js';
 import { BLOCK, paddingFor } from './header.js';
@@ -17,41 +17,18 @@ const MTIME = 0; // archives we write are reproducible: same image, same bytes
 
 /** Writes into a file with positional writes, so a member of unknown size gets its header patched afterwards. */
 export class TarFileWriter implements ArchiveWriter {
-  private pos = 0;
-  private syncedAt = 0;
-  private syncing: Promise<void> | undefined;
-  private constructor(private readonly fh: FileHandle, private readonly subject: string) {}
-
-  /**
-   * Starts writeback of what is written so far every 64 MB, in the background: the fsync at the end
-   * (needed before the rename that publishes the file) then finds little left to flush.
-   */
-  private backgroundSync(): void {
-    if (this.syncing || this.pos - this.syncedAt < 64 * 1024 * 1024) return;
-    const at = this.pos;
-    this.syncing = this.fh
-      .datasync()
-      .then(() => {
-        this.syncedAt = at;
-      })
-      .catch(() => {})
-      .finally(() => {
-        this.syncing = undefined;
-      });
-  }
+  private constructor(private readonly sink: FileSink, private readonly subject: string) {}
 
   static async create(path: string): Promise<TarFileWriter> {
-    return new TarFileWriter(await open(path, 'wx'), path);
+    return new TarFileWriter(await FileSink.create(path), path);
   }
 
-  private async put(buf: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < buf.byteLength) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.byteLength - done, this.pos + done);
-      done += bytesWritten;
-    }
-    this.pos += buf.byteLength;
-    this.backgroundSync();
+  private get pos(): number {
+    return this.sink.written;
+  }
+
+  private put(buf: Uint8Array): Promise<void> {
+    return this.sink.write(buf);
   }
 
   async addFile(name: string, data: Uint8Array): Promise<void> {
@@ -82,21 +59,18 @@ export class TarFileWriter implements ArchiveWriter {
     await this.put(Buffer.alloc(paddingFor(n)));
     if (size === undefined) {
       const header = encodeHeader({ path: name, type: 'file', size: n, mode: 0o644, mtime: MTIME });
-      await this.fh.write(header, 0, header.length, headerAt);
+      await this.sink.fh.write(header, 0, header.length, headerAt);
     }
     return n;
   }
 
   async finish(): Promise<void> {
     await this.put(END_OF_ARCHIVE);
-    await this.syncing;
-    await this.fh.sync();
-    await this.fh.close();
+    await this.sink.finish();
   }
 
   async abort(): Promise<void> {
-    await this.syncing;
-    await this.fh.close().catch(() => {});
+    await this.sink.abort();
   }
 }
 

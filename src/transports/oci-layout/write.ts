@@ -59,7 +59,8 @@ export async function writeImageToLayout(image: Image, backend: LayoutBackend, o
         const exists = await backend.hasBlob(layer.descriptor.digest);
         if (!exists) {
           const stream = tap(await layer.compressed(), opts.progress && ((n) => opts.progress!.advance(n)));
-          await backend.putBlobStream(stream, { digest: layer.descriptor.digest, size: layer.descriptor.size });
+          // Layers hand out streams verified against their descriptor: no second hash here.
+          await backend.putBlobStream(stream, { digest: layer.descriptor.digest, size: layer.descriptor.size, verified: true });
         }
         const mediaType = toOciMediaType(layer.descriptor.mediaType);
         if (mediaType !== layer.descriptor.mediaType) layersChanged = true;
