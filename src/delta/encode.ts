@@ -90,9 +90,18 @@ function minJumpMatch(delta: number): number {
   return 32;
 }
 
+/** Bytes compared one by one before long runs are compared in blocks (most candidates fail early). */
+const SHORT_RUN = 32;
+const BLOCK_RUN = 1024;
+
 function matchForward(s: Uint8Array, si: number, t: Uint8Array, ti: number): number {
   const max = Math.min(s.length - si, t.length - ti);
   let n = 0;
+  const short = Math.min(max, SHORT_RUN);
+  while (n < short && s[si + n] === t[ti + n]) n++;
+  if (n < short) return n;
+  // Long matches (most of an edited file) are compared a block at a time by memcmp, then byte by byte.
+  while (n + BLOCK_RUN <= max && Buffer.compare(s.subarray(si + n, si + n + BLOCK_RUN), t.subarray(ti + n, ti + n + BLOCK_RUN)) === 0) n += BLOCK_RUN;
   while (n < max && s[si + n] === t[ti + n]) n++;
   return n;
 }

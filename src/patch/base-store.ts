@@ -64,19 +64,29 @@ export class BaseStore implements BaseProvider {
       const byDiff = new Map<Digest, { image: Image; layer: Layer }>();
       for (const image of bases) for (const layer of image.layers) if (!byDiff.has(layer.diffId)) byDiff.set(layer.diffId, { image, layer });
       const perImage = new Map<Image, Map<Digest, number>>();
+      // Layers read in place are indexed concurrently: one's reads overlap another's header checks.
+      const indexing: Promise<void>[] = [];
       for (const i of referenced.keys()) {
         const r = required[i];
         if (!r) throw new LayerwiseError('PATCH_CORRUPT', `patch references base layer ${i}, which its header does not list`);
         const found = byDiff.get(r.diffId);
         if (!found) throw new LayerwiseError('PATCH_BASE_MISSING', `base layer ${r.diffId} is not in the given base images`);
         const ra = found.layer.randomAccess ? await found.layer.randomAccess() : undefined;
-        if (ra) store.layers[i] = await store.inPlace(found.layer, ra);
-        else {
+        if (ra) {
+          indexing.push(
+            store.inPlace(found.layer, ra).then((l) => {
+              store.layers[i] = l;
+            }),
+          );
+        } else {
           const m = perImage.get(found.image) ?? new Map<Digest, number>();
           m.set(r.diffId, i);
           perImage.set(found.image, m);
         }
       }
+      const indexed = await Promise.allSettled(indexing);
+      const failed = indexed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       // The others are streamed: one pass per image (engines deliver every wanted layer in one pass).
       for (const [image, wanted] of perImage) {
         await scanLayers(image, async (layer, tar) => {

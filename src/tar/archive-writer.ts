@@ -59,7 +59,7 @@ export class TarFileWriter implements ArchiveWriter {
     await this.put(Buffer.alloc(paddingFor(n)));
     if (size === undefined) {
       const header = encodeHeader({ path: name, type: 'file', size: n, mode: 0o644, mtime: MTIME });
-      await this.sink.fh.write(header, 0, header.length, headerAt);
+      await this.sink.writeAt(header, headerAt);
     }
     return n;
   }

@@ -6,8 +6,7 @@ import { describePatch } from '../../patch/inspect.js';
 import { LayerwiseError } from '../../errors.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, type CommonFlags } from '../options.js';
-import { describeText, registerPush } from './patch.js';
-import { withLocalPatch } from '../../patch/artifact.js';
+import { describeText, registerPush, withLocalPatch } from './patch.js';
 import { registryOptions } from '../options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -1,13 +1,23 @@
 import type { Command } from 'commander';
-import { createPatch } from '../../patch/create.js';
-import { applyPatch, verifyPatch } from '../../patch/apply.js';
-import { describePatch, type PatchDescription } from '../../patch/inspect.js';
-import { pushPatchArtifact, withLocalPatch } from '../../patch/artifact.js';
+import type { PatchDescription } from '../../patch/inspect.js';
+import type { RegistryOptions } from '../../transports/index.js';
 import { registryOptions } from '../options.js';
 import { color, humanBytes, printJson, shortDigest, table } from '../format.js';
 import { imageOptions, openOptions, progressFor, writeOptions, type CommonFlags } from '../options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+// The library parts load when an action runs, so each run loads only what it uses.
+const patchCreate = () => import('../../patch/create.js');
+const patchApply = () => import('../../patch/apply.js');
+const patchInspect = () => import('../../patch/inspect.js');
+const patchArtifact = () => import('../../patch/artifact.js');
+
+/** Runs `work` on a local patch file, pulling it first when it names a registry artifact. */
+export async function withLocalPatch<T>(patch: string, registry: RegistryOptions | undefined, work: (file: string) => Promise<T>): Promise<T> {
+  if (!patch.startsWith('docker://')) return work(patch);
+  return (await patchArtifact()).withLocalPatch(patch, registry, work);
+}
 
 export function register(program: Command): void {
   const patch = program.command('patch').description('make, apply, inspect and verify update patches between images');
@@ -23,6 +33,7 @@ export function register(program: Command): void {
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (flags: CommonFlags & { from: string[]; to: string; output: string }) => {
     const progress = progressFor(flags);
+    const { createPatch } = await patchCreate();
     const r = await createPatch({ from: flags.from, to: flags.to, output: flags.output, open: openOptions(flags, progress), progress, tool: `layerwise/${program.version()}` });
     if (flags.json) {
       printJson({ output: r.output, bytes: r.bytes, target: r.header.targets[0], stats: r.header.stats, streams: r.streamBytes });
@@ -51,6 +62,7 @@ export function register(program: Command): void {
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { from: string[]; to: string }) => {
     const progress = progressFor(flags);
+    const { applyPatch } = await patchApply();
     const r = await withLocalPatch(file, registryOptions(flags), (local) => applyPatch({ patch: local, from: flags.from, to: flags.to, open: openOptions(flags, progress), write: writeOptions(flags, progress), progress }));
     if (flags.json) {
       printJson(r);
@@ -70,6 +82,7 @@ export function register(program: Command): void {
       .argument('<patch>', 'patch file, or docker://REGISTRY/REPO:TAG')
       .option('--json', 'machine-readable output'),
   ).action(async (file: string, flags: CommonFlags) => {
+      const { describePatch } = await patchInspect();
       const d = await withLocalPatch(file, registryOptions(flags), (local) => describePatch(local));
       if (flags.json) {
         printJson(d);
@@ -90,6 +103,7 @@ export function register(program: Command): void {
       .option('-q, --quiet', 'no progress on stderr'),
   ).action(async (file: string, flags: CommonFlags & { from: string[] }) => {
     const progress = progressFor(flags);
+    const { verifyPatch } = await patchApply();
     const r = await withLocalPatch(file, registryOptions(flags), (local) => verifyPatch({ patch: local, from: flags.from, open: openOptions(flags, progress), progress }));
     if (flags.json) printJson({ ok: true, ...r });
     else if (!flags.quiet) process.stdout.write(`${color.green('ok')}: ${file} rebuilds image ${r.imageId} from ${flags.from.join(', ')} (${r.targets[0]!.layers.length} layers verified)\n`);
@@ -134,6 +148,7 @@ export function registerPush(parent: Command, kind: 'patch' | 'bundle'): void {
       .argument('<destination>', 'docker://REGISTRY/REPO:TAG')
       .option('--json', 'machine-readable output'),
   ).action(async (file: string, dest: string, flags: CommonFlags) => {
+    const { pushPatchArtifact } = await patchArtifact();
     const r = await pushPatchArtifact(file, dest, registryOptions(flags));
     if (flags.json) printJson(r);
     else process.stdout.write(`pushed ${file} (${humanBytes(r.bytes)}) to ${dest}\n  manifest ${r.manifestDigest}\n`);
