@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import xzPackage from 'xz-decompress';
 import { LayerwiseError } from '../errors.js';
 import { decompressStream } from '../stream/compression.js';
+import { xzDecompress } from '../stream/xz.js';
 import { readTar } from '../tar/reader.js';
 
 /**
@@ -13,8 +13,6 @@ export type ArchiveKind = 'deb' | 'tar.gz' | 'tar.xz' | 'tar.zst' | 'tar';
 
 /** Archives above this size are not unpacked (memory and time stay bounded). */
 export const MAX_ARCHIVE = 64 * 1024 * 1024;
-
-const { XzReadableStream } = xzPackage as unknown as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> };
 
 export function archiveKind(path: string, head: Uint8Array): ArchiveKind | undefined {
   const p = path.toLowerCase();
@@ -57,7 +55,7 @@ function tarStream(bytes: Buffer, kind: ArchiveKind, subject: string): Readable 
     case 'tar.zst':
       return decompressStream(raw, 'zstd', subject);
     case 'tar.xz':
-      return Readable.fromWeb(new XzReadableStream(Readable.toWeb(raw) as unknown as ReadableStream<Uint8Array>) as never);
+      return xzDecompress(bytes, subject);
     default:
       throw new LayerwiseError('COMPRESSION_UNSUPPORTED', `${subject}: ${kind}`);
   }
