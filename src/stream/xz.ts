@@ -14,5 +14,10 @@ export function xzDecompress(input: Buffer, subject: string): Readable {
   const out = Readable.fromWeb(web as never);
   const pass = new PassThrough();
   out.on('error', (err: Error) => pass.destroy(new LayerwiseError('COMPRESSION_INVALID', `${subject}: not a valid xz stream (${err.message})`, { subject })));
+  // A reader that stops early must cancel the decoder: the package decodes one stream at a time and
+  // holds a process-wide lock until a stream ends or is cancelled (the next one would wait forever).
+  pass.on('close', () => {
+    if (!out.destroyed) out.destroy();
+  });
   return out.pipe(pass);
 }

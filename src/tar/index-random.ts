@@ -24,7 +24,7 @@ export async function indexTarEntries(ra: RandomAccess, subject: string): Promis
       const n = Math.min(BLOCK, ra.size - pos);
       if (n < BLOCK) throw new LayerwiseError('TAR_TRUNCATED', `${subject}: ends inside a 512-byte block`, { subject });
       if (pos < winStart || pos + BLOCK > winStart + win.length) {
-        const next = ahead && pos >= ahead.start ? { start: ahead.start, buf: await ahead.read } : undefined;
+        const next = ahead && pos >= ahead.start && pos < ahead.start + WINDOW ? { start: ahead.start, buf: await ahead.read } : undefined;
         if (next && pos + BLOCK <= next.start + next.buf.length) {
           win = next.buf;
           winStart = next.start;

@@ -9,6 +9,7 @@ import { applyPatch } from '../../src/patch/apply.js';
 import { imageFromEntries, seededBytes } from '../../src/testing/images.js';
 import { openImage, writeImage } from '../../src/transports/index.js';
 import { tarFromEntries, type MemoryEntry } from '../../src/tar/writer.js';
+import { xzDecompress } from '../../src/stream/xz.js';
 import { haveTool } from '../support/tools.js';
 
 const dir = mkdtempSync('/tmp/lw-archives-');
@@ -89,4 +90,20 @@ describe('files unpacked from archives of the same layer are taken out of them',
     const deb = ar([['debian-binary', Buffer.from('2.0\n')], ['data.tar.xz', data]]);
     await roundTrip([...unpacked('badxz'), { path: 'var/cache/apt/archives/y_3_amd64.deb', type: 'file', data: deb }], 0);
   });
+
+  it.skipIf(!haveTool('xz', 'xz-utils'))('an xz stream left early releases the decoder: the next one decodes in full', async () => {
+    const text = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `line ${i}\n`).join(''));
+    const xz = execFileSync('xz', ['-1', '-c'], { input: text });
+    for (let i = 0; i < 2; i++) {
+      let seen = 0;
+      for await (const c of xzDecompress(xz, 'early') as AsyncIterable<Buffer>) {
+        seen += c.length;
+        if (seen > 50_000) break;
+      }
+      expect(seen).toBeGreaterThan(50_000);
+    }
+    const parts: Buffer[] = [];
+    for await (const c of xzDecompress(xz, 'full') as AsyncIterable<Buffer>) parts.push(c);
+    expect(Buffer.concat(parts).equals(text)).toBe(true);
+  }, 10_000);
 });
